@@ -257,12 +257,10 @@ func buildData(d Deb, mt time.Time) (data []byte, ext string, md5sums string, er
 		if p == "./" {
 			return nil
 		}
-		parent := path.Dir(strings.TrimSuffix(p, "/"))
-		var pn string
-		if parent == "." {
-			pn = "./"
-		} else {
-			pn = parent + "/"
+		parent := path.Dir(strings.TrimPrefix(strings.TrimSuffix(p, "/"), "./"))
+		pn := "./"
+		if parent != "." {
+			pn = "./" + parent + "/"
 		}
 		if seen[pn] {
 			return nil

@@ -79,7 +79,7 @@ func TestBuildAcceptedByDpkgDeb(t *testing.T) {
 				"./usr/lib/x86_64-linux-gnu/libfoo.so.1.2",
 				"./usr/lib/x86_64-linux-gnu/libfoo.so.1 -> libfoo.so.1.2",
 				"./etc/foo.conf", "./bin/foo", "-rwxr-xr-x root/root",
-				"drwxrwsr-x foo/foo", "./var/lib/foo/",
+				"drwxrwsr-x foo/foo", "./var/lib/foo/", " ./usr/\n", " ./usr/lib/\n",
 				strings.Repeat("long-name-", 12),
 			} {
 				if !strings.Contains(string(contents), want) {
