@@ -195,3 +195,55 @@ func TestErrorsNameFileAndMember(t *testing.T) {
 		t.Fatalf("corrupt data err = %v", err)
 	}
 }
+
+func TestExternalXZ(t *testing.T) {
+	xzPath, err := exec.LookPath("xz")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xz not on PATH and CI=true")
+		}
+		t.Skip("xz not on PATH; install xz-utils to run this test")
+	}
+	b, err := debtest.Build(sample("xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.XZCommand = xzPath
+	want := "./ ./etc/ ./etc/foo.conf ./usr/ ./usr/bin/ ./usr/bin/foo ./usr/bin/bar"
+	if got := strings.Join(names(t, d), " "); got != want {
+		t.Errorf("entries via %s: %s", xzPath, got)
+	}
+	// Early close kills the process without error.
+	_, c, err := d.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A corrupt stream is reported with the file and member name.
+	j := bytes.Index(b, []byte("data.tar.xz"))
+	for k := j + 60 + 40; k < len(b)-40; k++ {
+		b[k] ^= 0xff
+	}
+	d, err = OpenNamed("bad_1_all.deb", bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.XZCommand = xzPath
+	tr, c, err := d.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for err == nil {
+		_, err = tr.Next()
+	}
+	if err == io.EOF || !strings.Contains(err.Error(), "bad_1_all.deb: data.tar.xz") {
+		t.Fatalf("err = %v", err)
+	}
+}
