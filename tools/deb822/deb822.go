@@ -292,10 +292,16 @@ func clip(s string) string {
 // ParseAll parses every paragraph of data. The returned strings share one
 // copy of data.
 func ParseAll(data []byte) ([]Paragraph, error) {
-	p := parser{s: string(data), line: 1}
+	return ParseAllString(string(data))
+}
+
+// ParseAllString is ParseAll for a string; the returned strings are
+// substrings of s (no copy).
+func ParseAllString(s string) ([]Paragraph, error) {
+	p := parser{s: s, line: 1}
 	// A rough guess (one paragraph per ~700 bytes in Packages files)
 	// avoids most regrowth of the result slice.
-	out := make([]Paragraph, 0, len(data)/700+1)
+	out := make([]Paragraph, 0, len(s)/700+1)
 	for {
 		para, ok, err := p.next()
 		if err != nil {
