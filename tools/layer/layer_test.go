@@ -1,0 +1,517 @@
+package layer
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ci-images/ci-images/tools/internal/debtest"
+	"github.com/klauspost/compress/gzip"
+)
+
+var testEpoch = time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func inputs(t *testing.T, debs ...debtest.Deb) []Input {
+	t.Helper()
+	var in []Input
+	for _, d := range debs {
+		b, err := debtest.Build(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, Input{Path: d.Package + "_" + d.Version + "_" + d.Architecture + ".deb", ReaderAt: bytes.NewReader(b), Size: int64(len(b))})
+	}
+	return in
+}
+
+type tarEntry struct {
+	hdr  *tar.Header
+	body string
+}
+
+func writeLayer(t *testing.T, in []Input, opts Options) ([]byte, Summary) {
+	t.Helper()
+	var buf bytes.Buffer
+	if opts.Epoch.IsZero() {
+		opts.Epoch = testEpoch
+	}
+	if opts.TempDir == "" {
+		opts.TempDir = t.TempDir()
+	}
+	sum, err := Write(&buf, in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), sum
+}
+
+func readTar(t *testing.T, b []byte) ([]string, map[string]tarEntry) {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(b))
+	var names []string
+	m := map[string]tarEntry{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		name := strings.TrimSuffix(h.Name, "/")
+		if _, dup := m[name]; dup {
+			t.Errorf("duplicate entry %s", name)
+		}
+		names = append(names, name)
+		m[name] = tarEntry{h, string(body)}
+	}
+	return names, m
+}
+
+func coreutils() debtest.Deb {
+	return debtest.Deb{
+		Package: "coreutils", Version: "9.1-1", Architecture: "amd64", MultiArch: "foreign", Essential: true,
+		Priority: "required", Section: "utils", PreDepends: "libc6 (>= 2.34)",
+		Extra: [][2]string{{"Homepage", "http://gnu.org/software/coreutils"}},
+		Files: []debtest.File{
+			{Path: "usr/share/doc/coreutils/copyright", Body: "GPL\n"},
+			{Path: "bin/ls", Body: "ls-binary", Mode: 0o755},
+			{Path: "bin/cat", Body: "cat-binary", Mode: 0o755, ModTime: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+			{Path: "sbin/chroot", Body: "chroot", Mode: 0o755},
+			{Path: "usr/bin/env", Body: "env", Mode: 0o755},
+			{Path: "bin/dir", Hardlink: "bin/ls"}, // hard link sorting after its target? "dir" < "ls": must be swapped
+			{Path: "lib/relative", Link: "../usr/lib/thing"},
+			{Path: "lib/sibling", Link: "relative"},
+			{Path: "etc/coreutils.conf", Body: "conf\n"},
+			{Path: "var/spool/cron", Dir: true, Mode: 0o1730, Gid: 101, Gname: "crontab"},
+		},
+		Scripts: map[string]string{"postinst": "#!/bin/sh\nexit 0\n", "conffiles": "/etc/coreutils.conf\n"},
+	}
+}
+
+func libfoo() debtest.Deb {
+	return debtest.Deb{
+		Package: "libfoo1", Version: "1.0-1", Architecture: "amd64", MultiArch: "same",
+		Files: []debtest.File{
+			{Path: "lib/x86_64-linux-gnu/libfoo.so.1", Body: "lib"},
+			{Path: "usr/share/doc/libfoo1/copyright", Body: "GPL\n"},
+		},
+		Scripts: map[string]string{"triggers": "activate-noawait ldconfig\n", "shlibs": "libfoo 1 libfoo1\n"},
+	}
+}
+
+func TestOrderMtimesMergedUsr(t *testing.T) {
+	// Input order must not matter.
+	a, sum := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true})
+	b, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true, Concurrency: 1})
+	if !bytes.Equal(a, b) {
+		t.Fatal("layer depends on input order or concurrency")
+	}
+	if len(sum.Packages) != 2 || sum.Packages[0].Name != "coreutils" {
+		t.Errorf("summary packages = %+v", sum.Packages)
+	}
+	names, m := readTar(t, a)
+	if !sort.StringsAreSorted(names) {
+		t.Errorf("entries not sorted: %v", names)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if d := filepath.Dir(n); d != "." && !seen[d] {
+			t.Errorf("%s comes before its parent %s", n, d)
+		}
+		seen[n] = true
+		h := m[n].hdr
+		if h.ModTime.After(testEpoch) {
+			t.Errorf("%s mtime %v after epoch", n, h.ModTime)
+		}
+		if !h.AccessTime.IsZero() || !h.ChangeTime.IsZero() {
+			t.Errorf("%s has atime/ctime", n)
+		}
+	}
+	if got := m["usr/bin/cat"].hdr.ModTime; !got.Equal(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("older mtime not kept: %v", got)
+	}
+	if got := m["usr/bin/ls"].hdr.ModTime; !got.Equal(testEpoch) {
+		t.Errorf("newer mtime not clamped: %v", got)
+	}
+	for _, d := range []string{"bin", "sbin", "lib"} {
+		e, ok := m[d]
+		if !ok || e.hdr.Typeflag != tar.TypeSymlink || e.hdr.Linkname != "usr/"+d {
+			t.Errorf("/%s is not a symlink to usr/%s: %+v", d, d, e.hdr)
+		}
+	}
+	if _, ok := m["lib64"]; ok {
+		t.Error("lib64 symlink emitted although nothing ships /usr/lib64")
+	}
+	for _, p := range []string{"bin/ls", "sbin/chroot", "lib/x86_64-linux-gnu/libfoo.so.1", "bin/cat"} {
+		if _, ok := m[p]; ok {
+			t.Errorf("%s not rewritten", p)
+		}
+		if _, ok := m["usr/"+p]; !ok {
+			t.Errorf("usr/%s missing", p)
+		}
+	}
+	ls := m["usr/bin/ls"].hdr
+	if ls.Mode != 0o755 || ls.Uname != "root" {
+		t.Errorf("usr/bin/ls mode %o uname %q", ls.Mode, ls.Uname)
+	}
+	cron := m["var/spool/cron"].hdr
+	if cron.Mode != 0o1730 || cron.Gid != 101 || cron.Gname != "crontab" || cron.Typeflag != tar.TypeDir {
+		t.Errorf("var/spool/cron = mode %o gid %d %q", cron.Mode, cron.Gid, cron.Gname)
+	}
+	// The hard link group: dir sorts before ls, so dir carries the body.
+	if e := m["usr/bin/dir"]; e.hdr.Typeflag != tar.TypeReg || e.body != "ls-binary" {
+		t.Errorf("usr/bin/dir = %c %q", e.hdr.Typeflag, e.body)
+	}
+	if e := m["usr/bin/ls"]; e.hdr.Typeflag != tar.TypeLink || e.hdr.Linkname != "usr/bin/dir" {
+		t.Errorf("usr/bin/ls = %c -> %q", e.hdr.Typeflag, e.hdr.Linkname)
+	}
+	// ../usr/lib/thing from /lib would break when moved to /usr/lib: made absolute.
+	if got := m["usr/lib/relative"].hdr.Linkname; got != "/usr/lib/thing" {
+		t.Errorf("usr/lib/relative -> %q", got)
+	}
+	if got := m["usr/lib/sibling"].hdr.Linkname; got != "relative" {
+		t.Errorf("usr/lib/sibling -> %q", got)
+	}
+
+	// Without MergedUsr, paths stay.
+	c, _ := writeLayer(t, inputs(t, coreutils()), Options{})
+	_, m = readTar(t, c)
+	if e, ok := m["bin"]; !ok || e.hdr.Typeflag != tar.TypeDir {
+		t.Errorf("without MergedUsr, /bin should be a directory")
+	}
+	if _, ok := m["bin/ls"]; !ok {
+		t.Error("without MergedUsr, bin/ls missing")
+	}
+}
+
+func TestDpkgDatabase(t *testing.T) {
+	out, _ := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true})
+	_, m := readTar(t, out)
+	const db = "var/lib/dpkg/"
+	wantStatus := `Package: coreutils
+Essential: yes
+Status: install ok installed
+Priority: required
+Section: utils
+Installed-Size: 10
+Maintainer: Test Maintainer <test@example.invalid>
+Architecture: amd64
+Multi-Arch: foreign
+Version: 9.1-1
+Pre-Depends: libc6 (>= 2.34)
+Conffiles:
+ /etc/coreutils.conf 4d8b4ec4c8a0e4b1aa5e8d0a6d4c7a41
+Description: test package coreutils
+Homepage: http://gnu.org/software/coreutils
+
+Package: libfoo1
+Status: install ok installed
+Installed-Size: 2
+Maintainer: Test Maintainer <test@example.invalid>
+Architecture: amd64
+Multi-Arch: same
+Version: 1.0-1
+Description: test package libfoo1
+`
+	// md5("conf\n")
+	wantStatus = strings.Replace(wantStatus, "4d8b4ec4c8a0e4b1aa5e8d0a6d4c7a41", md5hex("conf\n"), 1)
+	if got := m[db+"status"].body; got != wantStatus {
+		t.Errorf("status:\n%s\nwant:\n%s", got, wantStatus)
+	}
+	list := m[db+"info/coreutils.list"].body
+	for _, want := range []string{"/.\n", "/bin\n", "/bin/ls\n", "/bin/dir\n", "/sbin/chroot\n", "/usr/bin/env\n", "/var/spool/cron\n"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("coreutils.list lacks %q:\n%s", want, list)
+		}
+	}
+	if strings.Contains(list, "/usr/bin/ls") {
+		t.Errorf("coreutils.list has rewritten path /usr/bin/ls; dpkg records paths as shipped")
+	}
+	if _, ok := m[db+"info/libfoo1:amd64.list"]; !ok {
+		t.Error("Multi-Arch: same package list not named libfoo1:amd64.list")
+	}
+	if got := m[db+"info/libfoo1:amd64.triggers"].body; got != "activate-noawait ldconfig\n" {
+		t.Errorf("triggers = %q", got)
+	}
+	if e := m[db+"info/coreutils.postinst"]; e.hdr.Mode != 0o755 || e.body != "#!/bin/sh\nexit 0\n" {
+		t.Errorf("postinst mode %o body %q", e.hdr.Mode, e.body)
+	}
+	if got := m[db+"info/coreutils.md5sums"].body; !strings.Contains(got, md5hex("ls-binary")+"  bin/ls\n") {
+		t.Errorf("md5sums = %q", got)
+	}
+	if got := m[db+"info/coreutils.conffiles"].body; got != "/etc/coreutils.conf\n" {
+		t.Errorf("conffiles = %q", got)
+	}
+
+	// Ask the real dpkg.
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("dpkg-query not on PATH and CI=true")
+		}
+		t.Skip("dpkg-query not on PATH; install dpkg to check the database with dpkg itself")
+	}
+	root := t.TempDir()
+	extract(t, out, root)
+	admin := filepath.Join(root, "var/lib/dpkg")
+	q, err := exec.Command("dpkg-query", "--admindir="+admin, "-W", "-f", "${binary:Package} ${Version} ${db:Status-Abbrev}\n").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dpkg-query -W: %v\n%s", err, q)
+	}
+	if got, want := string(q), "coreutils 9.1-1 ii \nlibfoo1:amd64 1.0-1 ii \n"; got != want {
+		t.Errorf("dpkg-query -W:\n%s\nwant:\n%s", got, want)
+	}
+	l, err := exec.Command("dpkg-query", "--admindir="+admin, "-L", "libfoo1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dpkg-query -L: %v\n%s", err, l)
+	}
+	if !strings.Contains(string(l), "/lib/x86_64-linux-gnu/libfoo.so.1\n") {
+		t.Errorf("dpkg-query -L libfoo1:\n%s", l)
+	}
+	s, err := exec.Command("dpkg-query", "--admindir="+admin, "-S", "/bin/ls").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(s), "coreutils: /bin/ls") {
+		t.Errorf("dpkg-query -S /bin/ls: %v %s", err, s)
+	}
+	if a, err := exec.Command("dpkg", "--admindir="+admin, "--audit").CombinedOutput(); err != nil || len(a) != 0 {
+		t.Errorf("dpkg --audit: %v\n%s", err, a)
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// extract unpacks a layer tar into dir (ownership ignored).
+func extract(t *testing.T, b []byte, dir string) {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, h.Name)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			os.MkdirAll(p, 0o755)
+		case tar.TypeReg:
+			body, _ := io.ReadAll(tr)
+			if err := os.WriteFile(p, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		case tar.TypeSymlink:
+			os.Symlink(h.Linkname, p)
+		case tar.TypeLink:
+			os.Link(filepath.Join(dir, h.Linkname), p)
+		}
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	a := debtest.Deb{Package: "pkg-a", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/share/x/file", Body: "A"}, {Path: "usr/share/same", Body: "same"}}}
+	b := debtest.Deb{Package: "pkg-b", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/share/x/file", Body: "B"}, {Path: "usr/share/same", Body: "same"}}}
+	var buf bytes.Buffer
+	_, err := Write(&buf, inputs(t, a, b), Options{Epoch: testEpoch, TempDir: t.TempDir()})
+	if err == nil {
+		t.Fatal("expected a conflict error")
+	}
+	for _, want := range []string{"/usr/share/x/file", "pkg-a", "pkg-b"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	// Merged /usr makes /bin/x and /usr/bin/x the same path.
+	c := debtest.Deb{Package: "pkg-c", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "bin/tool", Body: "C"}}}
+	d := debtest.Deb{Package: "pkg-d", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/bin/tool", Link: "other"}}}
+	_, err = Write(&buf, inputs(t, c, d), Options{Epoch: testEpoch, MergedUsr: true, TempDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "/usr/bin/tool") || !strings.Contains(err.Error(), "file vs symlink") {
+		t.Fatalf("merged-usr conflict err = %v", err)
+	}
+	// Identical content and shared directories are fine.
+	b.Files[0].Body = "A"
+	out, _ := writeLayer(t, inputs(t, a, b), Options{})
+	_, m := readTar(t, out)
+	if m["usr/share/x/file"].body != "A" {
+		t.Error("shared identical file missing")
+	}
+	// Replaces lets a package take over a file.
+	b.Files[0].Body = "B"
+	b.Replaces = "pkg-a (<< 2)"
+	out, _ = writeLayer(t, inputs(t, a, b), Options{})
+	_, m = readTar(t, out)
+	if m["usr/share/x/file"].body != "B" {
+		t.Errorf("Replaces: got %q", m["usr/share/x/file"].body)
+	}
+}
+
+func TestAlternatives(t *testing.T) {
+	gcc := debtest.Deb{Package: "gcc", Version: "4:12.2.0-3", Architecture: "amd64",
+		Files: []debtest.File{{Path: "usr/bin/gcc", Link: "gcc-12"}, {Path: "usr/bin/c99-gcc", Body: "c99", Mode: 0o755},
+			{Path: "usr/share/man/man1/c99-gcc.1.gz", Body: "man"}},
+		Scripts: map[string]string{"postinst": `#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+update-alternatives --quiet \
+    --install /usr/bin/cc cc /usr/bin/gcc 20 \
+    #--slave /usr/share/man/man1/cc.1.gz cc.1.gz /usr/share/man/man1/gcc.1.gz
+
+update-alternatives --quiet \
+    --install /usr/bin/c99 c99 /usr/bin/c99-gcc 20 \
+    --slave /usr/share/man/man1/c99.1.gz c99.1.gz /usr/share/man/man1/c99-gcc.1.gz
+update-alternatives --install /usr/bin/thing thing /usr/bin/$VERSION 10 || true
+fi
+`}}
+	clang := debtest.Deb{Package: "clang", Version: "1", Architecture: "amd64",
+		Files:   []debtest.File{{Path: "usr/bin/clang", Body: "clang", Mode: 0o755}, {Path: "bin/lowcc", Body: "x"}},
+		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/cc cc /usr/bin/clang 10; update-alternatives --install /usr/bin/low low /bin/lowcc 5\n"},
+	}
+	out, sum := writeLayer(t, inputs(t, gcc, clang), Options{MergedUsr: true, Effects: Effects{Alternatives: true}})
+	_, m := readTar(t, out)
+	link := func(p string) string {
+		e, ok := m[p]
+		if !ok || e.hdr.Typeflag != tar.TypeSymlink {
+			return "(missing)"
+		}
+		return e.hdr.Linkname
+	}
+	checks := map[string]string{
+		"usr/bin/cc":                      "/etc/alternatives/cc",
+		"etc/alternatives/cc":             "/usr/bin/gcc", // 20 beats clang's 10
+		"usr/bin/c99":                     "/etc/alternatives/c99",
+		"etc/alternatives/c99":            "/usr/bin/c99-gcc",
+		"usr/share/man/man1/c99.1.gz":     "/etc/alternatives/c99.1.gz",
+		"etc/alternatives/c99.1.gz":       "/usr/share/man/man1/c99-gcc.1.gz",
+		"etc/alternatives/low":            "/bin/lowcc",
+		"usr/share/man/man1/cc.1.gz":      "(missing)", // commented-out slave
+		"etc/alternatives/thing":          "(missing)",
+		"usr/bin/low":                     "/etc/alternatives/low",
+		"usr/share/man/man1/c99-gcc.1.gz": "(missing)", // regular file
+	}
+	for p, want := range checks {
+		if got := link(p); got != want {
+			t.Errorf("%s -> %s, want %s", p, got, want)
+		}
+	}
+	if got, want := m["var/lib/dpkg/alternatives/cc"].body, "auto\n/usr/bin/cc\n\n/usr/bin/clang\n10\n/usr/bin/gcc\n20\n\n"; got != want {
+		t.Errorf("alternatives/cc = %q, want %q", got, want)
+	}
+	if got, want := m["var/lib/dpkg/alternatives/c99"].body, "auto\n/usr/bin/c99\nc99.1.gz\n/usr/share/man/man1/c99.1.gz\n\n/usr/bin/c99-gcc\n20\n/usr/share/man/man1/c99-gcc.1.gz\n\n"; got != want {
+		t.Errorf("alternatives/c99 = %q, want %q", got, want)
+	}
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "$VERSION") {
+		t.Errorf("warnings = %q", sum.Warnings)
+	}
+}
+
+func TestUsersDirsExtraFiles(t *testing.T) {
+	bp := debtest.Deb{Package: "base-passwd", Version: "3.6.1", Architecture: "amd64", Essential: true,
+		Files: []debtest.File{
+			{Path: "usr/share/base-passwd/passwd.master", Body: "root:*:0:0:root:/root:/bin/bash\ndaemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"},
+			{Path: "usr/share/base-passwd/group.master", Body: "root:*:0:\ndaemon:*:1:\nshadow:*:42:\nsudo:*:27:\n"},
+		}}
+	fx := Effects{
+		Users: []User{
+			{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", Shell: "/bin/bash", Gecos: "PostgreSQL administrator,,,", CreateHome: true},
+			{Name: "circleci", UID: 1000, Home: "/home/circleci", Shell: "/bin/bash", Groups: []string{"sudo"}, CreateHome: true},
+		},
+		Dirs:  []Dir{{Path: "/var/run/postgresql", Mode: 0o2777, Owner: "postgres"}},
+		Files: []File{{Path: "/etc/locale.gen", Body: []byte("en_US.UTF-8 UTF-8\n")}, {Path: "/bin/sh", Link: "dash"}},
+	}
+	out, _ := writeLayer(t, inputs(t, bp), Options{MergedUsr: true, Effects: fx})
+	_, m := readTar(t, out)
+	if got, want := m["etc/passwd"].body, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\npostgres:x:999:999:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash\ncircleci:x:1000:1000::/home/circleci:/bin/bash\n"; got != want {
+		t.Errorf("passwd:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := m["etc/group"].body, "root:x:0:\ndaemon:x:1:\nshadow:x:42:\nsudo:x:27:circleci\npostgres:x:999:\ncircleci:x:1000:\n"; got != want {
+		t.Errorf("group:\n%s\nwant:\n%s", got, want)
+	}
+	day := "19509" // 2023-06-01
+	if got := m["etc/shadow"].body; !strings.Contains(got, "postgres:*:"+day+":0:99999:7:::\n") || !strings.HasPrefix(got, "root:*:") {
+		t.Errorf("shadow:\n%s", got)
+	}
+	if h := m["etc/shadow"].hdr; h.Mode != 0o640 || h.Gid != 42 || h.Gname != "shadow" {
+		t.Errorf("shadow mode %o gid %d %s", h.Mode, h.Gid, h.Gname)
+	}
+	if got := m["etc/gshadow"].body; !strings.Contains(got, "sudo:*::circleci\n") {
+		t.Errorf("gshadow:\n%s", got)
+	}
+	if h := m["var/run/postgresql"].hdr; h.Typeflag != tar.TypeDir || h.Mode != 0o2777 || h.Uid != 999 || h.Gid != 999 || h.Uname != "postgres" {
+		t.Errorf("var/run/postgresql: %c mode %o %d:%d %s", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Uname)
+	}
+	if h := m["home/circleci"].hdr; h.Uid != 1000 || h.Typeflag != tar.TypeDir {
+		t.Errorf("home/circleci: %+v", h)
+	}
+	if m["etc/locale.gen"].body != "en_US.UTF-8 UTF-8\n" {
+		t.Error("extra file missing")
+	}
+	if h := m["usr/bin/sh"].hdr; h.Linkname != "dash" {
+		t.Errorf("extra symlink /bin/sh not placed at usr/bin/sh: %+v", h)
+	}
+	// Unknown owner is an error.
+	var buf bytes.Buffer
+	_, err := Write(&buf, inputs(t, bp), Options{TempDir: t.TempDir(), Effects: Effects{Dirs: []Dir{{Path: "/x", Mode: 0o755, Owner: "nobody-here"}}}})
+	if err == nil || !strings.Contains(err.Error(), "nobody-here") {
+		t.Errorf("unknown owner err = %v", err)
+	}
+}
+
+func TestCACertificates(t *testing.T) {
+	ca := debtest.Deb{Package: "ca-certificates", Version: "20230311", Architecture: "all",
+		Files: []debtest.File{
+			{Path: "usr/share/ca-certificates/mozilla/B_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"},
+			{Path: "usr/share/ca-certificates/mozilla/A_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----"},
+		}}
+	out, _ := writeLayer(t, inputs(t, ca), Options{Effects: Effects{CACertificates: true}})
+	_, m := readTar(t, out)
+	want := "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"
+	if got := m["etc/ssl/certs/ca-certificates.crt"].body; got != want {
+		t.Errorf("bundle:\n%s", got)
+	}
+	if got := m["etc/ssl/certs/A_Root.pem"].hdr.Linkname; got != "/usr/share/ca-certificates/mozilla/A_Root.crt" {
+		t.Errorf("A_Root.pem -> %q", got)
+	}
+	if got := m["etc/ca-certificates.conf"].body; !strings.HasSuffix(got, "mozilla/A_Root.crt\nmozilla/B_Root.crt\n") {
+		t.Errorf("ca-certificates.conf:\n%s", got)
+	}
+}
+
+func TestCompressionDeterministic(t *testing.T) {
+	for _, c := range []string{"gzip", "zstd"} {
+		a, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true, Compression: c})
+		b, _ := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true, Compression: c, Concurrency: 1})
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: outputs differ", c)
+		}
+		if c == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zr.Name != "" || zr.ModTime.Unix() != 0 || a[4] != 0 || a[5] != 0 || a[6] != 0 || a[7] != 0 {
+				t.Errorf("gzip header has name %q mtime %v", zr.Name, zr.ModTime)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true})
+			if !bytes.Equal(plain, raw) {
+				t.Error("gunzipped layer differs from the uncompressed layer")
+			}
+		}
+	}
+}
