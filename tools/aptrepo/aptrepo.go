@@ -240,7 +240,7 @@ type Package struct {
 	Replaces              string
 	Filename              string // relative to the repository URL
 	SHA256                string
-	Size, InstalledSize   int64 // InstalledSize in KiB, 0 if absent
+	Size, InstalledSize   int64  // InstalledSize in KiB, 0 if absent
 	Repo                  string // Source.Name
 	Component             string
 	URL                   string // full URL of the .deb
