@@ -1,0 +1,312 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ci-images/ci-images/tools/internal/debtest"
+	"github.com/ci-images/ci-images/tools/layer"
+)
+
+const helloOutput = "hello from a reproducible layer"
+
+// buildHello compiles a static Go program printing helloOutput.
+func buildHello(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + helloOutput + "\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gobin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	out := filepath.Join(dir, "hello")
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build hello: %v\n%s", err, b)
+	}
+	return out
+}
+
+// helloLayer builds a deb holding the binary and turns it into a plain
+// layer tar with tools/layer.
+func helloLayer(t *testing.T, bin, dir string, epoch time.Time) string {
+	t.Helper()
+	body, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deb, err := debtest.Build(debtest.Deb{Package: "hello", Version: "1.0", Architecture: "amd64",
+		Files: []debtest.File{{Path: "usr/bin/hello", Body: string(body), Mode: 0o755}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "hello.tar")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := layer.Write(f, []layer.Input{{Path: "hello_1.0_amd64.deb", ReaderAt: bytes.NewReader(deb), Size: int64(len(deb))}},
+		layer.Options{Epoch: epoch, MergedUsr: true, TempDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func helloOptions(layerPath string, epoch time.Time) Options {
+	return Options{
+		Layers: []Layer{{Path: layerPath}},
+		Config: Config{
+			Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"},
+			Entrypoint: []string{"/usr/bin/hello"},
+			User:       "0",
+			WorkingDir: "/",
+			Labels:     map[string]string{"org.opencontainers.image.source": "https://example.invalid/ci-images"},
+		},
+		Annotations: map[string]string{"org.opencontainers.image.title": "hello"},
+		Epoch:       epoch,
+		RefName:     "hello",
+	}
+}
+
+// TestChildBuild is run by TestReproducible in a subprocess with a given
+// TZ and umask; it is skipped otherwise.
+func TestChildBuild(t *testing.T) {
+	if os.Getenv("IMAGE_TEST_CHILD") != "1" {
+		t.Skip("helper for TestReproducible")
+	}
+	umask, _ := strconv.ParseInt(os.Getenv("IMAGE_TEST_UMASK"), 8, 32)
+	syscall.Umask(int(umask))
+	epoch := time.Unix(1700000000, 0).In(time.Local) // a local time: must not matter
+	work := os.Getenv("IMAGE_TEST_DIR")
+	lay := helloLayer(t, os.Getenv("IMAGE_TEST_BIN"), work, epoch)
+	h, err := Write(filepath.Join(work, "oci"), helloOptions(lay, epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("DIGEST=%s\n", h)
+}
+
+func TestReproducible(t *testing.T) {
+	bin := buildHello(t)
+	var digests []string
+	var indexes [][]byte
+	for _, env := range [][2]string{{"UTC", "022"}, {"Pacific/Chatham", "077"}} {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestChildBuild$", "-test.v")
+		cmd.Env = append(os.Environ(), "IMAGE_TEST_CHILD=1", "TZ="+env[0], "IMAGE_TEST_UMASK="+env[1], "IMAGE_TEST_DIR="+dir, "IMAGE_TEST_BIN="+bin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child (TZ=%s umask %s): %v\n%s", env[0], env[1], err, out)
+		}
+		i := strings.Index(string(out), "DIGEST=")
+		if i < 0 {
+			t.Fatalf("child printed no digest:\n%s", out)
+		}
+		d := strings.Fields(string(out[i+len("DIGEST="):]))[0]
+		digests = append(digests, d)
+		idx, err := os.ReadFile(filepath.Join(dir, "oci", "index.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexes = append(indexes, idx)
+		checkLayout(t, filepath.Join(dir, "oci"), d)
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("digests differ across TZ/umask: %s vs %s", digests[0], digests[1])
+	}
+	if !bytes.Equal(indexes[0], indexes[1]) {
+		t.Fatalf("index.json differs:\n%s\n%s", indexes[0], indexes[1])
+	}
+	t.Logf("manifest digest %s", digests[0])
+}
+
+// checkLayout verifies the layout on disk: one manifest, the digest is the
+// sha256 of the manifest blob, timestamps are the epoch.
+func checkLayout(t *testing.T, dir, digest string) {
+	t.Helper()
+	var idx struct {
+		Manifests []struct {
+			MediaType   string            `json:"mediaType"`
+			Digest      string            `json:"digest"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"manifests"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Manifests) != 1 || idx.Manifests[0].Digest != digest || idx.Manifests[0].MediaType != "application/vnd.oci.image.manifest.v1+json" {
+		t.Fatalf("index.json = %s", b)
+	}
+	if idx.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "hello" {
+		t.Errorf("ref.name annotation missing: %s", b)
+	}
+	m, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(m)
+	if "sha256:"+hex.EncodeToString(sum[:]) != digest {
+		t.Fatal("manifest blob does not hash to the digest")
+	}
+	var man struct {
+		Config struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+		Layers []struct {
+			MediaType string `json:"mediaType"`
+		} `json:"layers"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(m, &man); err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Layers) != 1 || man.Layers[0].MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" {
+		t.Errorf("layers = %+v", man.Layers)
+	}
+	if man.Annotations["org.opencontainers.image.title"] != "hello" {
+		t.Errorf("manifest annotations = %v", man.Annotations)
+	}
+	cfg, err := ConfigOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Unix(1700000000, 0)
+	if !cfg.Created.Time.Equal(want) || cfg.Created.Location() != time.UTC {
+		t.Errorf("created = %v", cfg.Created)
+	}
+	if len(cfg.History) != 1 || !cfg.History[0].Created.Equal(want) || cfg.History[0].CreatedBy != "imagetool layer hello.tar" {
+		t.Errorf("history = %+v", cfg.History)
+	}
+	if cfg.OS != "linux" || cfg.Architecture != "amd64" || cfg.Config.Entrypoint[0] != "/usr/bin/hello" {
+		t.Errorf("config = %+v", cfg)
+	}
+}
+
+func TestBaseAndConfigMerge(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fake-bin")
+	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
+	lay := helloLayer(t, bin, dir, time.Unix(0, 0))
+	base := filepath.Join(dir, "base")
+	o := helloOptions(lay, time.Time{})
+	if _, err := Write(base, o); err != nil {
+		t.Fatal(err)
+	}
+	// The same layer, compressed beforehand, is used as-is.
+	gz := filepath.Join(dir, "hello.tar.gz")
+	f, _ := os.Create(gz)
+	in, _ := os.ReadFile(lay)
+	zw, _ := layer.Compress(f, "gzip")
+	zw.Write(in)
+	zw.Close()
+	f.Close()
+	top := filepath.Join(dir, "top")
+	h, err := Write(top, Options{Base: base, Layers: []Layer{{Path: gz, CreatedBy: "second"}},
+		Config: Config{Env: []string{"LANG=en_US.UTF-8", "PGDATA=/var/lib/postgresql/data"}, Cmd: []string{"postgres"}, Labels: map[string]string{"x": "y"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigOf(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Config.Env, " "); got != "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=en_US.UTF-8 PGDATA=/var/lib/postgresql/data" {
+		t.Errorf("env = %s", got)
+	}
+	if cfg.Config.Entrypoint[0] != "/usr/bin/hello" || cfg.Config.Cmd[0] != "postgres" || cfg.Config.Labels["x"] != "y" || cfg.Config.Labels["org.opencontainers.image.source"] == "" {
+		t.Errorf("config = %+v", cfg.Config)
+	}
+	if len(cfg.RootFS.DiffIDs) != 2 || cfg.RootFS.DiffIDs[0] != cfg.RootFS.DiffIDs[1] {
+		t.Errorf("diff ids = %v (same layer content twice expected)", cfg.RootFS.DiffIDs)
+	}
+	if len(cfg.History) != 2 || cfg.History[1].CreatedBy != "second" || !cfg.Created.Equal(time.Unix(0, 0)) {
+		t.Errorf("history = %+v created %v", cfg.History, cfg.Created)
+	}
+	if d, err := Digest(top); err != nil || d != h {
+		t.Errorf("Digest(top) = %v, %v; want %v", d, err, h)
+	}
+	// Writing into an existing layout is refused.
+	if _, err := Write(top, Options{Base: base}); err == nil {
+		t.Error("writing over an existing layout succeeded")
+	}
+}
+
+func TestLoadAndRun(t *testing.T) {
+	sock := "/var/run/docker.sock"
+	if _, err := os.Stat(sock); err != nil && os.Getenv("DOCKER_HOST") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Docker engine (%s missing) and CI=true", sock)
+		}
+		t.Skipf("no Docker engine: %s missing and DOCKER_HOST unset", sock)
+	}
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("docker CLI not on PATH and CI=true")
+		}
+		t.Skip("docker CLI not on PATH")
+	}
+	dir := t.TempDir()
+	lay := helloLayer(t, buildHello(t), dir, time.Unix(1700000000, 0))
+	oci := filepath.Join(dir, "oci")
+	h, err := Write(oci, helloOptions(lay, time.Unix(1700000000, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := fmt.Sprintf("ci-images-test/hello:%d", os.Getpid())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := Load(ctx, oci, []string{tag, tag + "-second"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command(docker, "rmi", "-f", tag, tag+"-second").Run() })
+	out, err := exec.CommandContext(ctx, docker, "run", "--rm", tag+"-second").CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker run: %v\n%s", err, out)
+	}
+	if strings.TrimSpace(string(out)) != helloOutput {
+		t.Fatalf("docker run printed %q", out)
+	}
+	id, err := exec.Command(docker, "image", "inspect", "-f", "{{.Id}}", tag).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgName, _ := configDigest(oci)
+	if got := strings.TrimSpace(string(id)); got != h.String() && got != cfgName {
+		t.Errorf("docker image id %s is neither the manifest digest %s nor the config digest %s", got, h, cfgName)
+	}
+}
+
+func configDigest(dir string) (string, error) {
+	img, err := imageFromLayout(dir)
+	if err != nil {
+		return "", err
+	}
+	n, err := img.ConfigName()
+	return n.String(), err
+}
