@@ -61,8 +61,15 @@ type Deb struct {
 	Mtime       time.Time // default mtime for files and archive members; zero means DefaultMtime()
 }
 
-// executable control members; everything else is 0644.
-var scriptNames = map[string]bool{"preinst": true, "postinst": true, "prerm": true, "postrm": true, "config": true}
+// isScript reports whether a control member is executable (0755); every
+// other member is 0644.
+func isScript(name string) bool {
+	switch name {
+	case "preinst", "postinst", "prerm", "postrm", "config":
+		return true
+	}
+	return false
+}
 
 func normPath(p string) string {
 	p = strings.TrimPrefix(p, "./")
@@ -226,7 +233,7 @@ func buildControl(d Deb, mt time.Time, md5sums string) ([]byte, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		mode := int64(0o644)
-		if scriptNames[n] {
+		if isScript(n) {
 			mode = 0o755
 		}
 		body := members[n]
