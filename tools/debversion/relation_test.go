@@ -175,3 +175,28 @@ func BenchmarkParseRelations(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseRelations checks that parsing never panics and that formatted
+// results parse back to the same value.
+func FuzzParseRelations(f *testing.F) {
+	f.Add("libc6 (>= 2.34), a (>= 1) | b:any, c [amd64]")
+	f.Add("foo [!i386 !armel] <!nocheck> <stage1 cross>, bar (<< 1:2.0~rc1-1+b1)")
+	f.Add("a,b,")
+	f.Fuzz(func(t *testing.T, field string) {
+		got, err := ParseRelations(field)
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, g := range got {
+			parts = append(parts, g.String())
+		}
+		again, err := ParseRelations(strings.Join(parts, ", "))
+		if err != nil {
+			t.Fatalf("formatted %q of %q does not parse: %v", strings.Join(parts, ", "), field, err)
+		}
+		if !reflect.DeepEqual(again, got) {
+			t.Fatalf("round trip of %q: %#v != %#v", field, again, got)
+		}
+	})
+}

@@ -195,6 +195,12 @@ func verrevcmp(a, b string) int {
 	for i < len(a) || j < len(b) {
 		firstDiff := 0
 		for (i < len(a) && !isDigit(a[i])) || (j < len(b) && !isDigit(b[j])) {
+			if i < len(a) && j < len(b) && a[i] == b[j] {
+				// Same non-digit on both sides (the common "." or "+").
+				i++
+				j++
+				continue
+			}
 			ac, bc := order(a, i), order(b, j)
 			if ac != bc {
 				return sign(ac - bc)
