@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,11 +74,11 @@ func hostPackages(t testing.TB) []Package {
 
 // aptInstall runs apt-get's simulation on an empty status and returns the
 // "name_version" of every package it would install, sorted, or an error.
-func aptInstall(t testing.TB, dir string, names []string) ([]string, error) {
+func aptInstall(t testing.TB, dir string, recommends bool, names []string) ([]string, error) {
 	args := []string{"-s", "-q", "-o", "Dir::State::status=" + filepath.Join(dir, "status"),
 		"-o", "Dir::Cache::pkgcache=" + filepath.Join(dir, "pkgcache.bin"),
 		"-o", "Dir::Cache::srcpkgcache=" + filepath.Join(dir, "srcpkgcache.bin"),
-		"-o", "APT::Install-Recommends=false", "-o", "APT::Install-Suggests=false",
+		"-o", "APT::Install-Recommends=" + strconv.FormatBool(recommends), "-o", "APT::Install-Suggests=false",
 		"-o", "Dir::Etc::preferences=/dev/null", "-o", "Dir::Etc::preferencesparts=/nonexistent",
 		"install"}
 	args = append(args, names...)
@@ -134,6 +135,17 @@ var aptOracleCases = [][]string{
 	{"nosuchpackage-xyz"},
 	{"tzdata", "systemd"},
 	{"exim4-daemon-heavy", "postfix"},
+	{"+recommends", "postgresql-15"},
+	{"+recommends", "curl", "git"},
+	{"+recommends", "python3-pip"},
+}
+
+// oracleCase splits a leading "+recommends" marker off a case.
+func oracleCase(c []string) (names []string, recommends bool) {
+	if len(c) > 0 && c[0] == "+recommends" {
+		return c[1:], true
+	}
+	return c, false
 }
 
 func TestMatchesAptGet(t *testing.T) {
@@ -159,7 +171,8 @@ func TestMatchesAptGet(t *testing.T) {
 		err  error
 	}
 	apt := make([]outcome, len(aptOracleCases))
-	keys, err := aptInstall(t, dir, aptOracleCases[0])
+	names, rec := oracleCase(aptOracleCases[0])
+	keys, err := aptInstall(t, dir, rec, names)
 	apt[0] = outcome{keys, err}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
@@ -172,7 +185,8 @@ func TestMatchesAptGet(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			keys, err := aptInstall(t, dir, c)
+			names, rec := oracleCase(c)
+			keys, err := aptInstall(t, dir, rec, names)
 			apt[i] = outcome{keys, err}
 		}()
 	}
@@ -180,7 +194,8 @@ func TestMatchesAptGet(t *testing.T) {
 
 	for i, c := range aptOracleCases {
 		start := time.Now()
-		res, err := ix.Resolve(reqs(c...), Options{})
+		names, rec := oracleCase(c)
+		res, err := ix.Resolve(reqs(names...), Options{Recommends: rec})
 		took := time.Since(start)
 		want := apt[i]
 		if want.err != nil {
