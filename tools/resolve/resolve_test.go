@@ -769,3 +769,25 @@ func BenchmarkResolve60k(b *testing.B) {
 		}
 	}
 }
+
+func TestOnlyTheClosure(t *testing.T) {
+	// On an empty status apt installs the closure of the request only:
+	// Essential and Priority: required packages are not added.
+	pkgs := universe(t, `
+Package: app
+Depends: lib
+
+Package: lib
+
+Package: bash
+Essential: yes
+Priority: required
+
+Package: dpkg
+Essential: yes
+Priority: required`)
+	wantKeys(t, resolveOK(t, pkgs, Options{}, "app"), "app_1_amd64", "lib_1_amd64")
+	if n := NewIndex(pkgs, "amd64").Len(); n != 4 {
+		t.Errorf("Len = %d", n)
+	}
+}
