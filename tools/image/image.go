@@ -12,7 +12,10 @@
 package image
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -31,6 +34,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/ci-images/ci-images/tools/layer"
 )
@@ -252,37 +256,93 @@ func openLayer(path, tempDir string) (l v1.Layer, tmp string, err error) {
 		l, err = tarball.LayerFromOpener(opener(path), tarball.WithMediaType(types.OCILayerZStd), tarball.WithCompression(compression.ZStd))
 		return l, "", err
 	}
-	// Plain tar: compress deterministically.
+	// Plain tar: compress deterministically, hashing the uncompressed and
+	// compressed streams in the same pass (no re-reading for the digests).
 	out, err := os.CreateTemp(tempDir, "layer-*.tar.gz")
 	if err != nil {
 		return nil, "", err
 	}
 	tmp = out.Name()
+	fl, err := compressFile(path, out)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, tmp, err
+	}
+	fl.path = tmp
+	return fl, tmp, nil
+}
+
+func compressFile(path string, out io.Writer) (*gzipFileLayer, error) {
 	in, err := os.Open(path)
 	if err != nil {
-		out.Close()
-		return nil, tmp, err
+		return nil, err
 	}
 	defer in.Close()
-	zw, err := layer.Compress(out, "gzip")
+	diffID := sha256.New()
+	digest := sha256.New()
+	cw := &countingWriter{w: io.MultiWriter(out, digest)}
+	zw, err := layer.Compress(cw, "gzip")
 	if err != nil {
-		out.Close()
-		return nil, tmp, err
+		return nil, err
 	}
-	if _, err := io.Copy(zw, in); err != nil {
-		out.Close()
-		return nil, tmp, err
+	if _, err := io.Copy(io.MultiWriter(zw, diffID), bufio.NewReaderSize(in, 1<<20)); err != nil {
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
-		out.Close()
-		return nil, tmp, err
+		return nil, err
 	}
-	if err := out.Close(); err != nil {
-		return nil, tmp, err
-	}
-	l, err = tarball.LayerFromOpener(opener(tmp), tarball.WithMediaType(types.OCILayer))
-	return l, tmp, err
+	return &gzipFileLayer{
+		diffID: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(diffID.Sum(nil))},
+		digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(digest.Sum(nil))},
+		size:   cw.n,
+	}, nil
 }
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// gzipFileLayer is a gzip-compressed layer file whose digests were
+// computed while it was written.
+type gzipFileLayer struct {
+	path           string
+	diffID, digest v1.Hash
+	size           int64
+}
+
+func (l *gzipFileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
+func (l *gzipFileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l *gzipFileLayer) Size() (int64, error)                { return l.size, nil }
+func (l *gzipFileLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
+func (l *gzipFileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
+func (l *gzipFileLayer) Uncompressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &readCloser{Reader: zr, close: func() error { zr.Close(); return f.Close() }}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r *readCloser) Close() error { return r.close() }
 
 // imageFromLayout returns the single image of an OCI layout directory.
 func imageFromLayout(dir string) (v1.Image, error) {

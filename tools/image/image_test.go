@@ -2,11 +2,13 @@ package image
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,6 +181,8 @@ func checkLayout(t *testing.T, dir, digest string) {
 		} `json:"config"`
 		Layers []struct {
 			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
+			Size      int64  `json:"size"`
 		} `json:"layers"`
 		Annotations map[string]string `json:"annotations"`
 	}
@@ -194,6 +198,27 @@ func checkLayout(t *testing.T, dir, digest string) {
 	cfg, err := ConfigOf(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Layer blobs hash to their digests, and their uncompressed content to the diff_ids.
+	for i, l := range man.Layers {
+		blob, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(blob); "sha256:"+hex.EncodeToString(sum[:]) != l.Digest || int64(len(blob)) != l.Size {
+			t.Errorf("layer %d blob does not match digest/size", i)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(blob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(plain); "sha256:"+hex.EncodeToString(sum[:]) != cfg.RootFS.DiffIDs[i].String() {
+			t.Errorf("layer %d diff_id mismatch", i)
+		}
 	}
 	want := time.Unix(1700000000, 0)
 	if !cfg.Created.Time.Equal(want) || cfg.Created.Location() != time.UTC {
