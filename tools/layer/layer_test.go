@@ -515,3 +515,42 @@ func TestCompressionDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestInputFromPathAndExternalXZ(t *testing.T) {
+	dir := t.TempDir()
+	var in []Input
+	for _, d := range []debtest.Deb{coreutils(), libfoo()} {
+		b, err := debtest.Build(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, d.Package+".deb")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, Input{Path: p})
+	}
+	a, sum := writeLayer(t, in, Options{MergedUsr: true})
+	if sum.Packages[0].File != filepath.Join(dir, "coreutils.deb") {
+		t.Errorf("summary file = %q", sum.Packages[0].File)
+	}
+	b, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true})
+	if !bytes.Equal(a, b) {
+		t.Error("layer from files differs from layer from readers")
+	}
+	xz, err := exec.LookPath("xz")
+	if err != nil {
+		t.Log("xz not on PATH; external xz not compared")
+		return
+	}
+	c, _ := writeLayer(t, in, Options{MergedUsr: true, XZCommand: xz})
+	if !bytes.Equal(a, c) {
+		t.Error("layer with external xz differs")
+	}
+	// A missing file is an error naming it.
+	var buf bytes.Buffer
+	_, err = Write(&buf, []Input{{Path: filepath.Join(dir, "missing.deb")}}, Options{TempDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "missing.deb") {
+		t.Errorf("missing file err = %v", err)
+	}
+}
