@@ -33,6 +33,9 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
+		"image":      {"assemble an OCI image layout from a base and layers", runImage},
+		"layer":      {"turn .deb files into one reproducible layer", runLayer},
+		"load":       {"load an OCI image layout into the local Docker engine", runLoad},
 		"pgversions": {"print the pinned Postgres versions from pg_versions.bzl", runPGVersions},
 	}
 }

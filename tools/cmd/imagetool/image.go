@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ci-images/ci-images/tools/image"
+)
+
+// imageConfig is the JSON file that the oci_image rule writes (rules_oci's attributes).
+type imageConfig struct {
+	Env          []string          `json:"env"`
+	Entrypoint   []string          `json:"entrypoint"`
+	Cmd          []string          `json:"cmd"`
+	User         string            `json:"user"`
+	Workdir      string            `json:"workdir"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	ExposedPorts []string          `json:"exposed_ports"`
+	OS           string            `json:"os"`
+	Architecture string            `json:"architecture"`
+}
+
+func runImage(_ context.Context, e *env, args []string) error {
+	fs := newFlags("image", e)
+	out := fs.String("out", "", "output OCI image layout directory (required)")
+	digestOut := fs.String("digest", "", "file to write the manifest digest to")
+	base := fs.String("base", "", "base image: an OCI image layout directory")
+	cfgPath := fs.String("config", "", "image configuration JSON")
+	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH for every timestamp")
+	var layers stringList
+	fs.Var(&layers, "layer", "layer file (repeatable, in order)")
+	args, err := expandParams(args)
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *out == "" || fs.NArg() != 0 {
+		return fmt.Errorf("%w: want -out DIR, and layers as -layer FILE", errUsage)
+	}
+	var c imageConfig
+	if *cfgPath != "" {
+		b, err := os.ReadFile(*cfgPath)
+		if err != nil {
+			return fmt.Errorf("image config: %w", err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return fmt.Errorf("image config %s: %w", *cfgPath, err)
+		}
+	}
+	o := image.Options{
+		Base: *base,
+		Config: image.Config{
+			Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, User: c.User, WorkingDir: c.Workdir,
+			Labels: c.Labels, ExposedPorts: c.ExposedPorts,
+		},
+		Annotations:  c.Annotations,
+		OS:           c.OS,
+		Architecture: c.Architecture,
+		TempDir:      os.TempDir(),
+	}
+	if o.Epoch, err = parseEpoch(*epoch); err != nil {
+		return err
+	}
+	for _, l := range layers {
+		o.Layers = append(o.Layers, image.Layer{Path: l})
+	}
+	start := time.Now()
+	d, err := image.Write(*out, o)
+	if err != nil {
+		return err
+	}
+	if *digestOut != "" {
+		if err := os.WriteFile(*digestOut, []byte(d.String()+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stderr, "imagetool image: %s %s (%d layers added, %.1fs)\n", *out, d, len(layers), time.Since(start).Seconds())
+	return nil
+}
+
+func runLoad(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("load", e)
+	layoutDir := fs.String("layout", "", "OCI image layout directory (required)")
+	var tags stringList
+	fs.Var(&tags, "tag", "tag to load the image as (repeatable, at least one)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *layoutDir == "" || len(tags) == 0 {
+		return fmt.Errorf("%w: want -layout DIR and at least one -tag", errUsage)
+	}
+	d, err := image.Digest(*layoutDir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := image.Load(ctx, *layoutDir, tags); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		fmt.Fprintf(e.stdout, "loaded %s (%s) in %.1fs\n", t, d, time.Since(start).Seconds())
+	}
+	return nil
+}

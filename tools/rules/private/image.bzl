@@ -1,0 +1,70 @@
+"""oci_image: an OCI image layout directory, with rules_oci's attribute names."""
+
+load(":providers.bzl", "OciImageInfo")
+
+def _oci_image_impl(ctx):
+    layout = ctx.actions.declare_directory(ctx.label.name)
+    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    config = ctx.actions.declare_file(ctx.label.name + ".config.json")
+    ctx.actions.write(config, json.encode({
+        "annotations": ctx.attr.annotations,
+        "architecture": ctx.attr.architecture,
+        "cmd": ctx.attr.cmd or None,
+        "entrypoint": ctx.attr.entrypoint or None,
+        "env": ["%s=%s" % (k, v) for k, v in sorted(ctx.attr.env.items())],
+        "exposed_ports": ctx.attr.exposed_ports,
+        "labels": ctx.attr.labels,
+        "os": ctx.attr.os,
+        "user": ctx.attr.user,
+        "workdir": ctx.attr.workdir,
+    }))
+    args = ctx.actions.args()
+    args.add("image")
+    args.add("-out", layout.path)
+    args.add("-digest", digest)
+    args.add("-config", config)
+    args.add("-epoch", str(ctx.attr.created))
+    inputs = [config] + ctx.files.tars
+    if ctx.attr.base:
+        base = ctx.attr.base[OciImageInfo].layout
+        args.add("-base", base.path)
+        inputs.append(base)
+    args.add_all(ctx.files.tars, before_each = "-layer")
+    ctx.actions.run(
+        executable = ctx.executable._imagetool,
+        arguments = [args],
+        inputs = inputs,
+        outputs = [layout, digest],
+        mnemonic = "OciImage",
+        progress_message = "Assembling OCI image %{label}",
+    )
+    return [
+        DefaultInfo(files = depset([layout, digest])),
+        OciImageInfo(layout = layout, digest = digest),
+        OutputGroupInfo(digest = depset([digest])),
+    ]
+
+oci_image = rule(
+    implementation = _oci_image_impl,
+    doc = """Builds an OCI image layout directory from a base image and layer tarballs.
+
+The same attribute names as rules_oci's oci_image; the output is a directory named after the
+target (an OCI image layout with exactly one manifest) plus `<name>.digest`. Every timestamp is
+`created` (SOURCE_DATE_EPOCH, default 1970), so identical inputs give identical digests.""",
+    attrs = {
+        "annotations": attr.string_dict(doc = "Annotations of the image manifest."),
+        "architecture": attr.string(doc = "CPU architecture; default the base's, or amd64."),
+        "base": attr.label(providers = [OciImageInfo], doc = "Base image (another oci_image); none means scratch."),
+        "cmd": attr.string_list(doc = "Default arguments; empty keeps the base's."),
+        "created": attr.int(default = 0, doc = "Creation time in seconds since 1970 (SOURCE_DATE_EPOCH)."),
+        "entrypoint": attr.string_list(doc = "Entrypoint; empty keeps the base's."),
+        "env": attr.string_dict(doc = "Environment variables, merged over the base's."),
+        "exposed_ports": attr.string_list(doc = "Ports such as 5432/tcp."),
+        "labels": attr.string_dict(doc = "Config labels, merged over the base's."),
+        "os": attr.string(doc = "Operating system; default the base's, or linux."),
+        "tars": attr.label_list(allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"], doc = "Layer tarballs, applied in order."),
+        "user": attr.string(doc = "User (name or uid[:gid]); empty keeps the base's."),
+        "workdir": attr.string(doc = "Working directory; empty keeps the base's."),
+        "_imagetool": attr.label(default = "//tools/cmd/imagetool", executable = True, cfg = "exec"),
+    },
+)
