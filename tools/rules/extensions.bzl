@@ -47,7 +47,7 @@ def _apt_impl(mctx):
             name = _repo_name(key),
             urls = p["urls"],
             sha256 = p["sha256"],
-            downloaded_file_path = key + ".deb",
+            downloaded_file_path = _repo_name(key)[len("deb_"):] + ".deb",
         )
     sets = data.get("sets", {})
     build = ['package(default_visibility = ["//visibility:public"])', ""]

@@ -14,7 +14,6 @@ def _deb_layer_impl(ctx):
     }))
     debs = ctx.files.debs
     args = ctx.actions.args()
-    args.add("layer")
     args.add("-out", out)
     args.add("-config", config)
     args.add("-compression", ctx.attr.compression)
@@ -24,7 +23,7 @@ def _deb_layer_impl(ctx):
     args.set_param_file_format("multiline")
     ctx.actions.run(
         executable = ctx.executable._imagetool,
-        arguments = [args],
+        arguments = ["layer", args],
         inputs = depset([config], transitive = [depset(debs)]),
         outputs = [out],
         mnemonic = "DebLayer",
