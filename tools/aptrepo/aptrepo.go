@@ -652,7 +652,7 @@ func (c *Client) get(ctx context.Context, src Source, file, urlPath string, size
 	c.progress(Progress{Repo: src.Name, File: file, Total: size})
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.errf(src, file, "GET %s: %v", u, err)
+		return nil, c.errf(src, file, "%w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
@@ -670,7 +670,7 @@ func (c *Client) get(ctx context.Context, src Source, file, urlPath string, size
 		if size >= 0 && (errors.Is(err, io.ErrUnexpectedEOF) || n < size) {
 			return nil, c.errf(src, file, "%w (want %d bytes, got %d): %v", ErrSize, size, n, err)
 		}
-		return nil, c.errf(src, file, "GET %s: %v", u, err)
+		return nil, c.errf(src, file, "GET %s: %w", u, err)
 	}
 	if size >= 0 && n != size {
 		got := strconv.FormatInt(n, 10)
