@@ -535,7 +535,7 @@ func (c *Client) parseRelease(src Source, file string, signed []byte, signer str
 func (c *Client) FetchPackages(ctx context.Context, src Source, rel *Release, component, arch string) ([]Package, error) {
 	dir := "dists/" + src.Suite + "/"
 	base := component + "/binary-" + arch + "/Packages"
-	if len(rel.Components) > 0 && !contains(rel.Components, component) && !contains(rel.Components, path.Base(component)) {
+	if len(rel.Components) > 0 && !hasComponent(rel.Components, component) {
 		return nil, c.errf(src, dir+rel.File, "%w: component %q not in Release (have %s)", ErrNotFound, component, strings.Join(rel.Components, " "))
 	}
 	if len(rel.Architectures) > 0 && !contains(rel.Architectures, arch) {
@@ -589,6 +589,17 @@ func (c *Client) FetchPackages(ctx context.Context, src Source, rel *Release, co
 		return nil, c.errf(src, dir+base, "%w: not listed in %s (with any of the compressions %q)", ErrNotFound, rel.File, c.opt.Compressions)
 	}
 	return nil, c.errf(src, dir+base, "%w: listed in %s but no variant could be downloaded from %s", ErrNotFound, rel.File, c.fileURL(src, dir+base))
+}
+
+// hasComponent reports whether component is listed; like apt it accepts
+// "updates/main" (bookworm-security's Components) for "main".
+func hasComponent(list []string, component string) bool {
+	for _, c := range list {
+		if c == component || path.Base(c) == component {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

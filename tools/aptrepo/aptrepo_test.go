@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
 	"github.com/ci-images/ci-images/tools/internal/testrepo"
 )
 
@@ -618,4 +622,41 @@ func TestValidate(t *testing.T) {
 	if _, err := New(http.DefaultClient, Options{Offline: true}); err == nil {
 		t.Error("Offline without CacheDir accepted")
 	}
+}
+
+// TestExpiredKey: a Release signed while the key was valid, verified after
+// the key expired (the normal state of old snapshots).
+func TestExpiredKey(t *testing.T) {
+	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return created }, KeyLifetimeSecs: 7 * 24 * 3600}
+	key, err := openpgp.NewEntity("expiring", "", "expiring@example.invalid", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := testrepo.DebianSpec()
+	d.Key = key // testrepo signs at 2024-01-02, inside the key's lifetime
+	srv := testrepo.Serve(t, d)
+	src := debianSource(srv, "bookworm")
+	_, err = newClient(t, Options{}).FetchRelease(context.Background(), src)
+	checkErr(t, err, ErrSignature, "dists/bookworm/InRelease", "expired")
+	if _, err := newClient(t, Options{AllowExpiredKeys: true}).Fetch(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	// Within the lifetime the strict check passes too.
+	now := func() time.Time { return created.Add(48 * time.Hour) }
+	if _, err := newClient(t, Options{Now: now}).FetchRelease(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	// A signature made after expiry is rejected even with AllowExpiredKeys.
+	late := &packet.Config{Time: func() time.Time { return created.Add(30 * 24 * time.Hour) }}
+	var sig bytes.Buffer
+	w, err := clearsign.Encode(&sig, key.PrivateKey, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(srv.File("dists/bookworm/Release"))
+	w.Close()
+	srv.Set("dists/bookworm/InRelease", sig.Bytes())
+	_, err = newClient(t, Options{AllowExpiredKeys: true}).FetchRelease(context.Background(), src)
+	checkErr(t, err, ErrSignature, "dists/bookworm/InRelease", "expired")
 }

@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// mirrorURL returns the Debian mirror configured on this machine (first
-// URIs: line of /etc/apt/sources.list.d/debian.sources) or skips. The test
+// mirrorURLs returns the URIs: of /etc/apt/sources.list.d/debian.sources
+// (the Debian mirror first, the security mirror second) or skips. The test
 // runs only with CI_IMAGES_MIRROR_TESTS=1 or CI=true so that plain
 // `go test` stays hermetic; under CI a missing sources file is fatal.
-func mirrorURL(t *testing.T) string {
+func mirrorURLs(t *testing.T) []string {
 	t.Helper()
 	ci := os.Getenv("CI") == "true"
 	if os.Getenv("CI_IMAGES_MIRROR_TESTS") != "1" && !ci {
@@ -31,16 +31,19 @@ func mirrorURL(t *testing.T) string {
 		t.Skipf("SKIPPING mirror test: %v", err)
 	}
 	defer f.Close()
+	var urls []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "URIs:"); ok {
 			if u := strings.Fields(rest); len(u) > 0 {
-				return u[0]
+				urls = append(urls, u[0])
 			}
 		}
 	}
-	t.Fatalf("%s: no URIs: line", sources)
-	return ""
+	if len(urls) == 0 {
+		t.Fatalf("%s: no URIs: line", sources)
+	}
+	return urls
 }
 
 func repoRoot(t *testing.T) string {
@@ -49,7 +52,8 @@ func repoRoot(t *testing.T) string {
 }
 
 func TestDebianMirror(t *testing.T) {
-	u := mirrorURL(t)
+	urls := mirrorURLs(t)
+	u := urls[0]
 	c, err := New(&http.Client{Timeout: 5 * time.Minute}, Options{BaseDir: repoRoot(t), CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -100,5 +104,28 @@ func TestDebianMirror(t *testing.T) {
 	t.Logf("cached re-run: %d packages in %v", len(idx2.Packages), time.Since(start))
 	if cached != 1 || len(idx2.Packages) != len(idx.Packages) {
 		t.Errorf("re-run: %d cache hits, %d packages", cached, len(idx2.Packages))
+	}
+}
+
+func TestDebianSecurityMirror(t *testing.T) {
+	urls := mirrorURLs(t)
+	if len(urls) < 2 {
+		t.Skip("SKIPPING: no security mirror (second URIs: stanza) configured")
+	}
+	c, err := New(&http.Client{Timeout: 5 * time.Minute}, Options{BaseDir: repoRoot(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := c.Fetch(context.Background(), Source{
+		Name: "debian-security", URL: urls[1], Suite: "bookworm-security",
+		Components: []string{"main"}, Architectures: []string{"amd64"},
+		Keyring: "images/keys/debian-archive.asc",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d packages, Release %s signed by %s", len(idx.Packages), idx.Release.Date, idx.Release.Signer)
+	if idx.Release.Codename != "bookworm-security" || len(idx.Packages) < 100 {
+		t.Errorf("codename %q, %d packages", idx.Release.Codename, len(idx.Packages))
 	}
 }

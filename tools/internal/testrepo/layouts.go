@@ -309,7 +309,8 @@ func DebianSpec() (debian, security Spec) {
 			"bookworm-security": {
 				Origin: "Debian", Label: "Debian-Security", SuiteField: "oldstable-security", Codename: "bookworm-security",
 				Architectures: archs, Components: map[string][]debtest.Deb{"main": sec},
-				Compressions: []string{"", ".xz"},
+				Compressions:    []string{"", ".xz"},
+				ComponentsField: "updates/main",
 			},
 		},
 	}

@@ -62,6 +62,9 @@ type Suite struct {
 	NoByHash bool
 	// NoInRelease publishes only Release + Release.gpg.
 	NoInRelease bool
+	// ComponentsField overrides the Release "Components:" value (Debian
+	// security says "updates/main" while serving main/).
+	ComponentsField string
 }
 
 // Spec describes a repository.
@@ -309,7 +312,7 @@ func (s *Server) build(spec Spec) {
 			b.WriteString("Acquire-By-Hash: yes\n")
 		}
 		fmt.Fprintf(&b, "Architectures: %s\nComponents: %s\nDescription: testrepo %s\n",
-			strings.Join(archs, " "), strings.Join(comps, " "), name)
+			strings.Join(archs, " "), def(su.ComponentsField, strings.Join(comps, " ")), name)
 		b.WriteString("MD5Sum:\n")
 		for _, x := range sums {
 			fmt.Fprintf(&b, " %s %8d %s\n", x.md5, x.size, x.path)
