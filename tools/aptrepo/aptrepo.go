@@ -82,14 +82,14 @@ func (s Source) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("aptrepo: %s: url %q: want an http(s) URL", s.Name, s.URL)
 	}
-	if s.Suite == "" || strings.HasSuffix(s.Suite, "/") || strings.Contains(s.Suite, "..") {
+	if s.Suite == "" || strings.HasSuffix(s.Suite, "/") || strings.HasPrefix(s.Suite, "/") || hasDotDot(s.Suite) {
 		return fmt.Errorf("aptrepo: %s: bad suite %q (flat repositories are not supported)", s.Name, s.Suite)
 	}
 	if len(s.Components) == 0 || len(s.Architectures) == 0 {
 		return fmt.Errorf("aptrepo: %s: components and architectures must not be empty", s.Name)
 	}
 	for _, c := range append(append([]string(nil), s.Components...), s.Architectures...) {
-		if c == "" || strings.Contains(c, "..") || strings.ContainsAny(c, " \t\n") {
+		if c == "" || hasDotDot(c) || strings.HasPrefix(c, "/") || strings.ContainsAny(c, " \t\n?#") {
 			return fmt.Errorf("aptrepo: %s: bad component or architecture %q", s.Name, c)
 		}
 	}
@@ -97,6 +97,16 @@ func (s Source) Validate() error {
 		return fmt.Errorf("aptrepo: %s: no keyring", s.Name)
 	}
 	return nil
+}
+
+// hasDotDot reports whether a slash-separated path has a ".." element.
+func hasDotDot(p string) bool {
+	for _, e := range strings.Split(p, "/") {
+		if e == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // Sentinel errors wrapped by *Error.
@@ -720,12 +730,19 @@ func decompress(ext string, data []byte, sizeHint int64) (string, error) {
 	default:
 		return "", fmt.Errorf("unsupported compression %q", ext)
 	}
+	// Bound the output: the listed size (checked by the caller) or 2 GiB.
+	limit := int64(2 << 30)
 	var sb strings.Builder
-	if sizeHint > 0 && sizeHint < 1<<31 {
-		sb.Grow(int(sizeHint))
+	if sizeHint > 0 {
+		limit = sizeHint
+		sb.Grow(int(min(sizeHint, 1<<30)))
 	}
-	if _, err := io.Copy(&sb, r); err != nil {
+	n, err := io.Copy(&sb, io.LimitReader(r, limit+1))
+	if err != nil {
 		return "", err
+	}
+	if n > limit {
+		return "", fmt.Errorf("decompressed data exceeds %d bytes", limit)
 	}
 	return sb.String(), nil
 }
@@ -765,7 +782,7 @@ func (c *Client) parsePackages(src Source, file, component, text string) ([]Pack
 		if !sha256RE.MatchString(pk.SHA256) {
 			return nil, c.errf(src, file, "%w: %s: bad or missing SHA256 %q", ErrInvalid, what, pk.SHA256)
 		}
-		if fn := pk.Filename; fn == "" || strings.HasPrefix(fn, "/") || strings.Contains(fn, "..") ||
+		if fn := pk.Filename; fn == "" || strings.HasPrefix(fn, "/") || hasDotDot(fn) ||
 			strings.ContainsAny(fn, "?#\\ \t") {
 			return nil, c.errf(src, file, "%w: %s: bad Filename %q", ErrInvalid, what, fn)
 		}
