@@ -24,12 +24,19 @@ import (
 
 const helloOutput = "hello from a reproducible layer"
 
-// buildHello compiles a static Go program printing helloOutput.
+// buildHello returns a static Go program printing helloOutput: testdata/hello, built by Bazel
+// (IMAGE_TEST_HELLO_BIN, a runfiles location under TEST_SRCDIR) or here with the go command.
 func buildHello(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("IMAGE_TEST_HELLO_BIN"); p != "" {
+		return filepath.Join(os.Getenv("TEST_SRCDIR"), p)
+	}
 	dir := t.TempDir()
-	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + helloOutput + "\") }\n"
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+	src, err := os.ReadFile(filepath.Join("testdata", "hello", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644); err != nil {
