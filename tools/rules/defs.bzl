@@ -4,6 +4,7 @@ The rule names and attributes follow rules_oci (oci_image, oci_load, oci_push) s
 rules_oci later is a load() change; the work is done by //tools/cmd/imagetool, built from source.
 """
 
+load("//tools/rules/private:command.bzl", _imagetool_command = "imagetool_command")
 load("//tools/rules/private:image.bzl", _oci_image = "oci_image")
 load("//tools/rules/private:layer.bzl", _deb_layer = "deb_layer")
 load("//tools/rules/private:load.bzl", _oci_load = "oci_load")
@@ -52,3 +53,13 @@ def deb_layer(name, debs, users = [], groups = [], dirs = [], **kwargs):
         dirs = [json.encode(d) for d in dirs],
         **kwargs
     )
+
+def imagetool_command(name, arguments, **kwargs):
+    """`bazel run :name -- args` runs `imagetool <arguments> <args>` in the workspace root.
+
+    Args:
+      name: target name.
+      arguments: the subcommand and its fixed flags, e.g. ["lock"].
+      **kwargs: common attributes.
+    """
+    _imagetool_command(name = name, arguments = arguments, **kwargs)
