@@ -43,7 +43,7 @@ import (
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/klauspost/compress/gzip"
-	"github.com/ulikunitz/xz"
+	"github.com/xi2/xz"
 
 	"github.com/ci-images/ci-images/tools/deb822"
 )
@@ -713,7 +713,7 @@ func decompress(ext string, data []byte, sizeHint int64) (string, error) {
 	case "":
 		return string(data), nil
 	case ".xz":
-		xr, err := xz.NewReader(bytes.NewReader(data))
+		xr, err := xz.NewReader(bytes.NewReader(data), 0) // xi2/xz: ~5x faster than ulikunitz/xz
 		if err != nil {
 			return "", err
 		}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/xi2/xz"
 )
 
 // Deb is an opened .deb. The control members are read eagerly (they are
@@ -230,7 +230,10 @@ func decompress(member string, r io.Reader) (io.Reader, io.Closer, error) {
 		}
 		return zr, zr, nil
 	case ".xz":
-		zr, err := xz.NewReader(bufio.NewReaderSize(r, 1<<16))
+		// xi2/xz (a port of XZ Embedded) decodes about 5x faster than ulikunitz/xz
+		// (measured: 2.3 s vs 11 s for libllvm14's 110 MB data.tar), and xz decoding
+		// is what bounds a cold layer build.
+		zr, err := xz.NewReader(bufio.NewReaderSize(r, 1<<16), 0)
 		if err != nil {
 			return nil, nil, err
 		}
