@@ -26,6 +26,12 @@ import (
 //     symbols, templates, config, ...), 0755 for the scripts, 0644 else.
 //   - For Multi-Arch: same packages the info files are named
 //     <pkg>:<arch>.<member>, as dpkg does.
+//   - info/<pkg>.list drops the paths another package took over through
+//     Replaces, as dpkg does; paths moved by a diversion keep their
+//     shipped name (dpkg records the name, not where the file went).
+//   - diversions (see diversions.go), when there is any.
+//   - Options.Installed packages are recorded like the new ones, so the
+//     database describes the whole stack of layers.
 //   - info/format ("1"), and empty alternatives/, parts/, triggers/,
 //     updates/ directories so that dpkg opens the database read-only
 //     without complaint. Generated files (passwd, alternatives, CA bundle)
@@ -170,7 +176,16 @@ func writeDpkgDB(t *tree) error {
 		}
 		status.WriteString(p.statusParagraph())
 		base := db + "/info/" + p.infoName()
-		t.putFile(base+".list", 0o644, []byte(strings.Join(p.list, "\n")+"\n"))
+		list := p.list
+		if len(p.replaced) > 0 {
+			list = make([]string, 0, len(p.list))
+			for _, l := range p.list {
+				if !p.replaced[l] {
+					list = append(list, l)
+				}
+			}
+		}
+		t.putFile(base+".list", 0o644, []byte(strings.Join(list, "\n")+"\n"))
 		for _, m := range p.deb.MemberNames() {
 			mode := int64(0o644)
 			if isScript(m) {
@@ -181,5 +196,8 @@ func writeDpkgDB(t *tree) error {
 	}
 	t.putFile(db+"/status", 0o644, []byte(status.String()))
 	t.putFile(db+"/info/format", 0o644, []byte("1\n"))
+	if len(t.divs) > 0 {
+		t.putFile(db+"/diversions", 0o644, diversionsFile(t.divs))
+	}
 	return nil
 }

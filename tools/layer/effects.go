@@ -38,6 +38,22 @@ type Effects struct {
 	// configuration, ...). They replace package files at the same path and
 	// are applied last.
 	Files []File
+	// Diversions are dpkg-divert diversions declared by the caller, for
+	// calls the scripts make in a way that cannot be read statically
+	// (dash's postinst diverts /bin/sh to /bin/sh.distrib and
+	// /usr/share/man/man1/sh.1.gz to sh.distrib.1.gz through shell
+	// functions). They are applied like the diversions read from the
+	// scripts (diversions.go): to the paths of this layer's packages, and
+	// recorded in var/lib/dpkg/diversions. Diversions read from the
+	// scripts are always applied, whatever Effects says.
+	Diversions []Diversion
+}
+
+// effectInput reports whether the effects may read the body of the file
+// at output path p; bodies of files that are not written into the layer
+// (Options.Installed, Options.NoPackageData) are kept only for these.
+func effectInput(p string) bool {
+	return strings.HasPrefix(p, "usr/share/base-passwd/") || strings.HasPrefix(p, "usr/share/ca-certificates/") || p == "etc/ca-certificates.conf"
 }
 
 // User is a passwd entry. Home and Shell default to /nonexistent and

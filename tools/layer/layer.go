@@ -71,6 +71,25 @@ type Options struct {
 	// NoDpkgDatabase omits var/lib/dpkg (for layers that are not meant to
 	// be inspected with dpkg).
 	NoDpkgDatabase bool
+	// Installed are packages already present in the lower layers (the
+	// base image). They are recorded in the dpkg database (status and
+	// info/*, so the database of this layer describes the whole stack)
+	// and take part in the effects (alternatives, users from base-passwd,
+	// the CA bundle, diversions) and in conflict checks, but their data
+	// files are not written into this layer (except files moved by a
+	// diversion of a new package, see diversions.go, and the parent
+	// directories of new entries, written with the installed metadata).
+	// Effect outputs that the installed packages alone determine (e.g.
+	// etc/passwd from base-passwd) are written again, with the same
+	// content when the effects are the same. A package may not be both
+	// installed and new (upgrades are not supported).
+	Installed []Input
+	// NoPackageData writes no data file of any package: only the dpkg
+	// database and the effects (and the merged-/usr symlinks). With it,
+	// a small top "database" layer can sit above data-only layers written
+	// with NoDpkgDatabase and no Effects; give it every package of the
+	// stack (as debs or Installed).
+	NoPackageData bool
 	// Effects are the declarative maintainer-script effects.
 	Effects Effects
 	// Compression of the output: "" or "none" (plain tar), "gzip", "zstd".
@@ -122,7 +141,13 @@ type entry struct {
 	sum   [sha256.Size]byte
 
 	pkg int // index into packages, -1 for generated entries
+
+	src   string // path as shipped (cleaned), for package entries
+	lower bool   // present in a lower layer (or NoPackageData): not written
 }
+
+// Spool index of a lower-layer body that was hashed but not kept.
+const noBody = -2
 
 // pkgInfo is a package with its deb metadata and recorded paths.
 type pkgInfo struct {
@@ -132,6 +157,10 @@ type pkgInfo struct {
 	confMD5 map[string]string // conffile path -> md5 hex of its content
 	entries []*entry
 	closer  io.Closer
+
+	installed bool            // from Options.Installed
+	moved     []string        // output paths of installed files moved away by a new diversion
+	replaced  map[string]bool // list paths taken over by another package (Replaces)
 }
 
 type spoolFile struct {
@@ -155,7 +184,52 @@ func Write(w io.Writer, debs []Input, opts Options) (Summary, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, max(len(debs), 1))
+	all := make([]Input, 0, len(opts.Installed)+len(debs))
+	all = append(all, opts.Installed...)
+	all = append(all, debs...)
+	workers = min(workers, max(len(all), 1))
+
+	pkgs := make([]*pkgInfo, len(all))
+	defer func() {
+		for _, p := range pkgs {
+			if p != nil && p.closer != nil {
+				p.closer.Close()
+			}
+		}
+	}()
+	// Pass 0: open every package (control members only).
+	if err := parallel(len(all), workers, func(i, _ int) error {
+		p, err := openPackage(all[i], opts.XZCommand)
+		if p != nil {
+			p.installed = i < len(opts.Installed)
+		}
+		pkgs[i] = p
+		return err
+	}); err != nil {
+		return sum, fmt.Errorf("layer: %w", err)
+	}
+
+	// Deterministic package order, independent of the input order.
+	sort.SliceStable(pkgs, func(i, j int) bool {
+		a, b := pkgs[i].deb, pkgs[j].deb
+		if a.Package != b.Package {
+			return a.Package < b.Package
+		}
+		if a.Architecture != b.Architecture {
+			return a.Architecture < b.Architecture
+		}
+		return a.Version < b.Version
+	})
+	for i, p := range pkgs {
+		if i > 0 && pkgs[i-1].deb.Package == p.deb.Package && pkgs[i-1].deb.Architecture == p.deb.Architecture {
+			return sum, fmt.Errorf("layer: package %s:%s given twice (%s and %s)", p.deb.Package, p.deb.Architecture, pkgs[i-1].describe(), p.describe())
+		}
+		if !p.installed {
+			sum.Packages = append(sum.Packages, Package{Name: p.deb.Package, Version: p.deb.Version, Architecture: p.deb.Architecture, MultiArch: p.deb.MultiArch, File: p.file})
+		}
+	}
+	divs, warnings := collectDiversions(pkgs, opts.Effects.Diversions, opts.NoPackageData)
+	sum.Warnings = append(sum.Warnings, warnings...)
 
 	spools := make([]*spoolFile, workers)
 	defer func() {
@@ -173,36 +247,11 @@ func Write(w io.Writer, debs []Input, opts Options) (Summary, error) {
 		}
 		spools[i] = &spoolFile{f: f, w: bufio.NewWriterSize(f, 1<<20)}
 	}
-
-	pkgs := make([]*pkgInfo, len(debs))
-	defer func() {
-		for _, p := range pkgs {
-			if p != nil && p.closer != nil {
-				p.closer.Close()
-			}
-		}
-	}()
-	// Pass 1: read every package (in parallel), spool bodies.
-	var wg sync.WaitGroup
-	jobs := make(chan int)
-	errs := make([]error, len(debs))
-	for wi := 0; wi < workers; wi++ {
-		wg.Add(1)
-		go func(wi int) {
-			defer wg.Done()
-			for i := range jobs {
-				p, err := readPackage(debs[i], spools[wi], wi, opts.MergedUsr, opts.XZCommand)
-				pkgs[i] = p
-				errs[i] = err
-			}
-		}(wi)
-	}
-	for i := range debs {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	// Pass 1: read every data tar (in parallel), spool bodies.
+	rc := readConfig{merged: opts.MergedUsr, divs: divs, noData: opts.NoPackageData}
+	if err := parallel(len(pkgs), workers, func(i, wi int) error {
+		return pkgs[i].readData(i, spools[wi], wi, rc)
+	}); err != nil {
 		return sum, fmt.Errorf("layer: %w", err)
 	}
 	for _, s := range spools {
@@ -211,28 +260,7 @@ func Write(w io.Writer, debs []Input, opts Options) (Summary, error) {
 		}
 	}
 
-	// Deterministic package order, independent of the input order.
-	sort.SliceStable(pkgs, func(i, j int) bool {
-		a, b := pkgs[i].deb, pkgs[j].deb
-		if a.Package != b.Package {
-			return a.Package < b.Package
-		}
-		if a.Architecture != b.Architecture {
-			return a.Architecture < b.Architecture
-		}
-		return a.Version < b.Version
-	})
-	for i, p := range pkgs {
-		if i > 0 && pkgs[i-1].deb.Package == p.deb.Package && pkgs[i-1].deb.Architecture == p.deb.Architecture {
-			return sum, fmt.Errorf("layer: package %s:%s given twice (%s and %s)", p.deb.Package, p.deb.Architecture, pkgs[i-1].file, p.file)
-		}
-		for _, e := range p.entries {
-			e.pkg = i
-		}
-		sum.Packages = append(sum.Packages, Package{Name: p.deb.Package, Version: p.deb.Version, Architecture: p.deb.Architecture, MultiArch: p.deb.MultiArch, File: p.file})
-	}
-
-	fs := &tree{entries: map[string]*entry{}, pkgs: pkgs, spools: spools, epoch: epoch}
+	fs := &tree{entries: map[string]*entry{}, pkgs: pkgs, spools: spools, epoch: epoch, divs: divs}
 	for _, p := range pkgs {
 		for _, e := range p.entries {
 			if err := fs.add(e); err != nil {
@@ -240,6 +268,7 @@ func Write(w io.Writer, debs []Input, opts Options) (Summary, error) {
 			}
 		}
 	}
+	sum.Warnings = append(sum.Warnings, fs.movedInstalledWarnings()...)
 	if opts.MergedUsr {
 		fs.mergedUsrLinks()
 	}
@@ -316,7 +345,31 @@ func cleanName(name string) string {
 	return strings.TrimPrefix(name, "/")
 }
 
-func readPackage(in Input, sp *spoolFile, spoolIdx int, merged bool, xzCmd string) (*pkgInfo, error) {
+// parallel runs f(i, worker) for i in [0, n) on the given number of
+// workers and joins the errors.
+func parallel(n, workers int, f func(i, worker int) error) error {
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	errs := make([]error, n)
+	for wi := 0; wi < workers; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			for i := range jobs {
+				errs[i] = f(i, wi)
+			}
+		}(wi)
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// openPackage opens a .deb and reads its control members.
+func openPackage(in Input, xzCmd string) (*pkgInfo, error) {
 	name := in.Path
 	var d *debfile.Deb
 	var err error
@@ -329,14 +382,34 @@ func readPackage(in Input, sp *spoolFile, spoolIdx int, merged bool, xzCmd strin
 		return nil, err
 	}
 	d.XZCommand = xzCmd
-	p := &pkgInfo{deb: d, file: name, closer: d, confMD5: map[string]string{}}
+	return &pkgInfo{deb: d, file: name, closer: d, confMD5: map[string]string{}, replaced: map[string]bool{}}, nil
+}
+
+func (p *pkgInfo) describe() string {
+	if p.installed {
+		return p.file + ", installed"
+	}
+	return p.file
+}
+
+type readConfig struct {
+	merged bool
+	divs   map[string]*diversion // by cleaned diverted path
+	noData bool
+}
+
+// readData reads the data tar of package number idx, spooling the bodies
+// of the entries that are written (and of the lower entries the effects
+// read); the others are only hashed.
+func (p *pkgInfo) readData(idx int, sp *spoolFile, spoolIdx int, rc readConfig) error {
+	d := p.deb
 	conf := map[string]bool{}
 	for _, c := range d.Conffiles() {
 		conf[cleanName(c)] = true
 	}
 	tr, c, err := d.Data()
 	if err != nil {
-		return p, err
+		return err
 	}
 	defer c.Close()
 	orig := map[string]string{} // package path -> output path (for hardlinks)
@@ -347,44 +420,59 @@ func readPackage(in Input, sp *spoolFile, spoolIdx int, merged bool, xzCmd strin
 			break
 		}
 		if err != nil {
-			return p, fmt.Errorf("%s: %s: %w", d.Name, d.DataMember, err)
+			return fmt.Errorf("%s: %s: %w", d.Name, d.DataMember, err)
 		}
 		pp := cleanName(h.Name)
 		if pp == "" {
 			p.list = append(p.list, "/.")
-		} else {
-			p.list = append(p.list, "/"+pp)
-		}
-		if pp == "" {
 			continue // the root directory is generated
 		}
+		p.list = append(p.list, "/"+pp)
 		isDir := h.Typeflag == tar.TypeDir
 		out := pp
-		if merged {
-			out = rewriteMergedUsr(pp, isDir)
+		lower := rc.noData || p.installed
+		if dv := rc.divs[pp]; dv != nil && !isDir && dv.appliesTo(d.Package) {
+			out = cleanName(dv.to)
+			if lower && p.installed && !rc.noData && dv.moveInstalled {
+				lower = false
+				y := pp
+				if rc.merged {
+					y = rewriteMergedUsr(pp, false)
+				}
+				p.moved = append(p.moved, y)
+			}
+		}
+		if rc.merged {
+			out = rewriteMergedUsr(out, isDir)
 		}
 		orig[pp] = out
-		e := &entry{path: out, typ: h.Typeflag, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname, mtime: h.ModTime, spool: -1, devmajor: h.Devmajor, devminor: h.Devminor}
+		e := &entry{path: out, src: pp, lower: lower, pkg: idx, typ: h.Typeflag, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname, mtime: h.ModTime, spool: -1, devmajor: h.Devmajor, devminor: h.Devminor}
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
 			e.typ = tar.TypeReg
 			e.size = h.Size
-			sp.mu.Lock() // one writer per spool, the lock documents it
-			e.spool, e.off = spoolIdx, sp.n
 			hs := sha256.New()
 			var mh io.Writer = io.Discard
 			m5 := md5.New()
 			if conf[pp] {
 				mh = m5
 			}
-			n, err := io.CopyBuffer(io.MultiWriter(sp.w, hs, mh), tr, buf)
-			sp.n += n
-			sp.mu.Unlock()
+			var n int64
+			if lower && !effectInput(out) {
+				e.spool = noBody
+				n, err = io.CopyBuffer(io.MultiWriter(hs, mh), tr, buf)
+			} else {
+				sp.mu.Lock() // one writer per spool, the lock documents it
+				e.spool, e.off = spoolIdx, sp.n
+				n, err = io.CopyBuffer(io.MultiWriter(sp.w, hs, mh), tr, buf)
+				sp.n += n
+				sp.mu.Unlock()
+			}
 			if err != nil {
-				return p, fmt.Errorf("%s: %s: %s: %w", d.Name, d.DataMember, h.Name, err)
+				return fmt.Errorf("%s: %s: %s: %w", d.Name, d.DataMember, h.Name, err)
 			}
 			if n != h.Size {
-				return p, fmt.Errorf("%s: %s: %s: short body", d.Name, d.DataMember, h.Name)
+				return fmt.Errorf("%s: %s: %s: short body", d.Name, d.DataMember, h.Name)
 			}
 			copy(e.sum[:], hs.Sum(nil))
 			if conf[pp] {
@@ -392,23 +480,27 @@ func readPackage(in Input, sp *spoolFile, spoolIdx int, merged bool, xzCmd strin
 			}
 		case tar.TypeSymlink:
 			e.link = h.Linkname
-			if merged {
-				e.link = relocateSymlink(pp, out, h.Linkname)
+			if out != pp {
+				if rc.merged {
+					e.link = relocateSymlink(pp, out, h.Linkname)
+				} else if path.Dir(pp) != path.Dir(out) && !strings.HasPrefix(h.Linkname, "/") {
+					e.link = path.Join("/", path.Dir(pp), h.Linkname)
+				}
 			}
 		case tar.TypeLink:
 			t := cleanName(h.Linkname)
 			o, ok := orig[t]
 			if !ok {
-				return p, fmt.Errorf("%s: %s: hard link %s to unknown %s", d.Name, d.DataMember, h.Name, h.Linkname)
+				return fmt.Errorf("%s: %s: hard link %s to unknown %s", d.Name, d.DataMember, h.Name, h.Linkname)
 			}
 			e.link = o
 		case tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		default:
-			return p, fmt.Errorf("%s: %s: %s: unsupported tar entry type %q", d.Name, d.DataMember, h.Name, h.Typeflag)
+			return fmt.Errorf("%s: %s: %s: unsupported tar entry type %q", d.Name, d.DataMember, h.Name, h.Typeflag)
 		}
 		p.entries = append(p.entries, e)
 	}
-	return p, nil
+	return nil
 }
 
 // tree is the merged filesystem being built.
@@ -417,6 +509,29 @@ type tree struct {
 	pkgs    []*pkgInfo
 	spools  []*spoolFile
 	epoch   time.Time
+	divs    map[string]*diversion
+}
+
+// movedInstalledWarnings reports installed files moved by a diversion of
+// a new package whose original path nothing in this layer covers.
+func (t *tree) movedInstalledWarnings() []string {
+	var w []string
+	for _, p := range t.pkgs {
+		for _, y := range p.moved {
+			if e, ok := t.entries[y]; !ok || e.lower {
+				w = append(w, fmt.Sprintf("%s: /%s was diverted by a new package but stays visible in the lower layer (no new package ships it)", p.deb.Package, y))
+			}
+		}
+	}
+	return w
+}
+
+// dropped records that e lost its path to another package (Replaces):
+// dpkg removes the path from the loser's file list.
+func (t *tree) dropped(e *entry) {
+	if e.pkg >= 0 && e.src != "" {
+		t.pkgs[e.pkg].replaced["/"+e.src] = true
+	}
 }
 
 func (t *tree) pkgName(i int) string {
@@ -478,10 +593,12 @@ func (t *tree) add(e *entry) error {
 		return nil
 	}
 	if t.replaces(e.pkg, old.pkg) {
+		t.dropped(old)
 		t.entries[e.path] = e
 		return nil
 	}
 	if t.replaces(old.pkg, e.pkg) {
+		t.dropped(e)
 		return nil
 	}
 	what := "different content"
@@ -541,6 +658,9 @@ func (t *tree) resolve(p string) string {
 
 // body returns the content of a regular entry.
 func (t *tree) body(e *entry) ([]byte, error) {
+	if e.spool == noBody {
+		return nil, fmt.Errorf("/%s: body of a file of an installed package was not kept (see effectInput)", e.path)
+	}
 	if e.spool < 0 {
 		return e.data, nil
 	}
@@ -577,11 +697,21 @@ func (t *tree) mergedUsrLinks() {
 	}
 }
 
+// addParents creates the missing parent directories of the entries that
+// are written; parents present only in a lower layer are written too (with
+// their metadata), so that the layer is complete on its own.
 func (t *tree) addParents() {
-	for p := range t.entries {
+	for p, e := range t.entries {
+		if e.lower {
+			continue
+		}
 		for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
-			if _, ok := t.entries[dir]; ok {
-				break
+			if d, ok := t.entries[dir]; ok {
+				if !d.lower || d.typ != tar.TypeDir {
+					break
+				}
+				d.lower = false
+				continue
 			}
 			t.put(&entry{path: dir, typ: tar.TypeDir, mode: 0o755})
 		}
@@ -591,8 +721,10 @@ func (t *tree) addParents() {
 // writeTar writes the sorted entries.
 func (t *tree) writeTar(w io.Writer) (int, int64, error) {
 	paths := make([]string, 0, len(t.entries))
-	for p := range t.entries {
-		paths = append(paths, p)
+	for p, e := range t.entries {
+		if !e.lower {
+			paths = append(paths, p)
+		}
 	}
 	sort.Strings(paths)
 
@@ -606,7 +738,7 @@ func (t *tree) writeTar(w io.Writer) (int, int64, error) {
 	}
 	for target, links := range groups {
 		te, ok := t.entries[target]
-		if !ok || te.typ != tar.TypeReg {
+		if !ok || te.typ != tar.TypeReg || te.lower {
 			return 0, 0, fmt.Errorf("hard link %s points to %s which is not a regular file in the layer", links[0], target)
 		}
 		first := links[0] // links are sorted

@@ -356,6 +356,13 @@ func TestConflicts(t *testing.T) {
 	if m["usr/share/x/file"].body != "B" {
 		t.Errorf("Replaces: got %q", m["usr/share/x/file"].body)
 	}
+	// dpkg takes the path off the replaced package's file list.
+	if got := m["var/lib/dpkg/info/pkg-a.list"].body; got != "/.\n/usr\n/usr/share\n/usr/share/x\n/usr/share/same\n" {
+		t.Errorf("pkg-a.list after Replaces:\n%s", got)
+	}
+	if got := m["var/lib/dpkg/info/pkg-b.list"].body; !strings.Contains(got, "/usr/share/x/file\n") {
+		t.Errorf("pkg-b.list lacks the replaced file:\n%s", got)
+	}
 }
 
 func TestAlternatives(t *testing.T) {
@@ -552,5 +559,141 @@ func TestInputFromPathAndExternalXZ(t *testing.T) {
 	_, err = Write(&buf, []Input{{Path: filepath.Join(dir, "missing.deb")}}, Options{TempDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "missing.deb") {
 		t.Errorf("missing file err = %v", err)
+	}
+}
+
+func TestDiversions(t *testing.T) {
+	common := debtest.Deb{Package: "postgresql-common", Version: "248", Architecture: "all",
+		Files: []debtest.File{{Path: "usr/bin/pg_config", Body: "#!/bin/sh\nwrapper\n", Mode: 0o755}},
+		Scripts: map[string]string{"preinst": `#!/bin/sh
+set -e
+case "$1" in
+    install|upgrade)
+	dpkg-divert --package postgresql-common --rename --divert /usr/bin/pg_config.libpq-dev --add /usr/bin/pg_config
+        ;;
+    abort-upgrade)
+	dpkg-divert --package postgresql-common --divert /usr/bin/never --add /usr/bin/never-a
+        ;;
+esac
+if [ "$1" = upgrade ]; then
+	dpkg-divert --add /usr/bin/never-b
+elif [ "$1" = install ]; then
+	dpkg-divert --quiet \
+	    --divert /usr/share/doc/tool.distrib --local /usr/share/doc/tool
+else
+	dpkg-divert --add --package other --divert=/usr/bin/other.real /usr/bin/other
+fi
+dpkg-divert --package postgresql-common --remove /usr/bin/old
+DIVERSION=$(dpkg-divert --listpackage /usr/bin/pg_config)
+dpkg-divert --add --divert "$X.real" /usr/bin/varcall
+`}}
+	libpq := debtest.Deb{Package: "libpq-dev", Version: "15.5-0", Architecture: "amd64",
+		Files: []debtest.File{
+			{Path: "usr/bin/pg_config", Body: "#!/usr/bin/perl\nreal\n", Mode: 0o755},
+			{Path: "usr/bin/pg_config2", Hardlink: "usr/bin/pg_config"},
+			{Path: "usr/bin/never-a", Body: "a"},
+			{Path: "usr/bin/never-b", Body: "b"},
+			{Path: "usr/bin/other", Body: "other"}, // diverted for every package but "other"
+			{Path: "usr/share/doc/tool", Link: "../../bin/pg_config"},
+		}}
+	out, sum := writeLayer(t, inputs(t, libpq, common), Options{MergedUsr: true})
+	_, m := readTar(t, out)
+	want := map[string]string{
+		"usr/bin/pg_config":                "#!/bin/sh\nwrapper\n",
+		"usr/bin/pg_config.libpq-dev":      "#!/usr/bin/perl\nreal\n",
+		"usr/bin/never-a":                  "a",
+		"usr/bin/never-b":                  "b",
+		"usr/bin/other.real":               "other",
+		"var/lib/dpkg/diversions":          "/usr/bin/other\n/usr/bin/other.real\nother\n/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n/usr/share/doc/tool\n/usr/share/doc/tool.distrib\n:\n",
+		"var/lib/dpkg/info/libpq-dev.list": "/.\n/usr\n/usr/bin\n/usr/bin/pg_config\n/usr/bin/pg_config2\n/usr/bin/never-a\n/usr/bin/never-b\n/usr/bin/other\n/usr/share\n/usr/share/doc\n/usr/share/doc/tool\n",
+	}
+	for p, body := range want {
+		if e, ok := m[p]; !ok || e.body != body {
+			t.Errorf("%s = %q, want %q", p, e.body, body)
+		}
+	}
+	for _, p := range []string{"usr/bin/never", "usr/bin/other", "usr/share/doc/tool"} {
+		if _, ok := m[p]; ok {
+			t.Errorf("%s should not exist", p)
+		}
+	}
+	// The hard link follows its diverted target; the relative symlink moved
+	// within its directory keeps its target.
+	if h := m["usr/bin/pg_config2"].hdr; h.Typeflag != tar.TypeLink || h.Linkname != "usr/bin/pg_config.libpq-dev" {
+		t.Errorf("pg_config2: %c -> %s", h.Typeflag, h.Linkname)
+	}
+	if h := m["usr/share/doc/tool.distrib"].hdr; h.Typeflag != tar.TypeSymlink || h.Linkname != "../../bin/pg_config" {
+		t.Errorf("tool.distrib: %+v", h)
+	}
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "varcall") || !strings.Contains(sum.Warnings[0], "statically") {
+		t.Errorf("warnings = %q", sum.Warnings)
+	}
+
+	// Effects.Diversions, and no diversions file without diversions.
+	dash := debtest.Deb{Package: "dash", Version: "0.5.12-2", Architecture: "amd64", Files: []debtest.File{{Path: "bin/sh", Link: "dash"}}}
+	bash := debtest.Deb{Package: "bash", Version: "5.2", Architecture: "amd64", Files: []debtest.File{{Path: "bin/sh", Link: "bash"}}}
+	out, _ = writeLayer(t, inputs(t, dash, bash), Options{MergedUsr: true, Effects: Effects{Diversions: []Diversion{{Path: "/bin/sh", DivertTo: "/bin/sh.distrib", Package: "dash"}}}})
+	_, m = readTar(t, out)
+	if m["usr/bin/sh"].hdr.Linkname != "dash" || m["usr/bin/sh.distrib"].hdr.Linkname != "bash" {
+		t.Errorf("sh -> %q, sh.distrib -> %q", m["usr/bin/sh"].hdr.Linkname, m["usr/bin/sh.distrib"].hdr.Linkname)
+	}
+	if got := m["var/lib/dpkg/diversions"].body; got != "/bin/sh\n/bin/sh.distrib\ndash\n" {
+		t.Errorf("diversions = %q", got)
+	}
+	out, _ = writeLayer(t, inputs(t, libfoo()), Options{})
+	if _, m = readTar(t, out); m["var/lib/dpkg/diversions"].hdr != nil {
+		t.Error("diversions file written without diversions")
+	}
+
+	// Ask the real dpkg-divert and dpkg-query.
+	if _, err := exec.LookPath("dpkg-divert"); err != nil {
+		t.Skip("dpkg-divert not on PATH")
+	}
+	out, _ = writeLayer(t, inputs(t, libpq, common), Options{MergedUsr: true})
+	root := t.TempDir()
+	extract(t, out, root)
+	admin := filepath.Join(root, "var/lib/dpkg")
+	l, err := exec.Command("dpkg-divert", "--admindir", admin, "--list", "/usr/bin/pg_config").CombinedOutput()
+	if err != nil || string(l) != "diversion of /usr/bin/pg_config to /usr/bin/pg_config.libpq-dev by postgresql-common\n" {
+		t.Errorf("dpkg-divert --list: %v %q", err, l)
+	}
+	s, err := exec.Command("dpkg-query", "--admindir="+admin, "-S", "/usr/bin/pg_config").CombinedOutput()
+	if err != nil || !strings.Contains(string(s), "postgresql-common, libpq-dev: /usr/bin/pg_config\n") {
+		t.Errorf("dpkg-query -S: %v\n%s", err, s)
+	}
+}
+
+func TestParseDiversions(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   string // path>to@pkg, ... ("" package: local)
+		warn   int
+	}{
+		{"dpkg-divert /x", "/x>/x.distrib@me", 0},
+		{"/usr/bin/dpkg-divert --divert /y --package p --no-rename --add /x", "/x>/y@p", 0},
+		{"dpkg-divert --local --divert=/y /x; dpkg-divert --package q --add /z || true", "/x>/y@,/z>/z.distrib@q", 0},
+		{"dpkg-divert --package p --local --add /x", "/x>/x.distrib@", 0},
+		{"dpkg-divert --remove /x\ndpkg-divert --list 'x*'\ndpkg-divert --test --add /x", "", 0},
+		{"# dpkg-divert --add /x\n  # dpkg-divert --package foo --add --rename \\\n  #   --divert /a /b", "", 0},
+		{"dpkg-divert --add relative", "", 1},
+		{"dpkg-divert --add /a /b", "", 1},
+		{"dpkg-divert --frobnicate /a", "", 1},
+		{"dpkg-divert --package $PKG --add /a", "", 1},
+		{"if [ \"$1\" = configure ] && [ -z \"$2\" ]; then\n dpkg-divert /a\nfi", "/a>/a.distrib@me", 0},
+		{"if [ \"$1\" = \"upgrade\" ]; then\n dpkg-divert /a\nfi\ndpkg-divert /b", "/b>/b.distrib@me", 0},
+		{"case \"$1\" in\n configure) dpkg-divert /a ;;\n remove) dpkg-divert /b ;;\n *) dpkg-divert /c ;;\nesac", "/a>/a.distrib@me,/c>/c.distrib@me", 0},
+	} {
+		ds, w := parseDiversions(tc.script, "me", "postinst")
+		var got []string
+		for _, d := range ds {
+			pkg := d.pkg
+			if d.local {
+				pkg = ""
+			}
+			got = append(got, d.path+">"+d.to+"@"+pkg)
+		}
+		if strings.Join(got, ",") != tc.want || len(w) != tc.warn {
+			t.Errorf("%q:\ngot  %q, %d warnings %q\nwant %q, %d warnings", tc.script, strings.Join(got, ","), len(w), w, tc.want, tc.warn)
+		}
 	}
 }
