@@ -26,9 +26,16 @@
 //     users and groups, update-alternatives links, directories with modes,
 //     the CA bundle, and extra files given by the caller.
 //
+// For a FROM graph of layers, Options.Installed names the packages of the
+// lower layers (recorded in the database and used by the effects, their
+// files not written) and Options.NoPackageData writes a database-only layer
+// above data-only layers.
+//
 // Bodies of regular files are spooled to temporary files while the packages
 // are read (in parallel), then copied into the output in sorted order, so
-// memory use does not grow with the size of the packages.
+// memory use does not grow with the size of the packages. Files that are
+// not written (Installed, NoPackageData) are only hashed, except the few
+// the effects read.
 package layer
 
 import (

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -695,5 +696,133 @@ func TestParseDiversions(t *testing.T) {
 		if strings.Join(got, ",") != tc.want || len(w) != tc.warn {
 			t.Errorf("%q:\ngot  %q, %d warnings %q\nwant %q, %d warnings", tc.script, strings.Join(got, ","), len(w), w, tc.want, tc.warn)
 		}
+	}
+}
+
+// overlay applies the entries of a layer tar onto m (path -> description),
+// as a container runtime stacks layers (no whiteouts are expected).
+func overlay(t *testing.T, m map[string]string, layer []byte) {
+	t.Helper()
+	names, entries := readTar(t, layer)
+	for _, n := range names {
+		if strings.Contains(n, ".wh.") {
+			t.Errorf("unexpected whiteout %s", n)
+		}
+		h := entries[n].hdr
+		m[n] = fmt.Sprintf("%c %o %d:%d %s:%s link=%q mtime=%d body=%q", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.Linkname, h.ModTime.Unix(), entries[n].body)
+	}
+}
+
+func TestInstalledAndNoPackageData(t *testing.T) {
+	bp := debtest.Deb{Package: "base-passwd", Version: "3.6.1", Architecture: "amd64",
+		Files: []debtest.File{
+			{Path: "usr/share/base-passwd/passwd.master", Body: "root:*:0:0:root:/root:/bin/bash\n"},
+			{Path: "usr/share/base-passwd/group.master", Body: "root:*:0:\nshadow:*:42:\n"},
+		}}
+	ca := debtest.Deb{Package: "ca-certificates", Version: "20230311", Architecture: "all",
+		Files: []debtest.File{{Path: "usr/share/ca-certificates/mozilla/A.crt", Body: "A\n"}}}
+	libpq := debtest.Deb{Package: "libpq-dev", Version: "15", Architecture: "amd64",
+		Files: []debtest.File{{Path: "usr/bin/pg_config", Body: "real", Mode: 0o755}, {Path: "usr/share/doc/libpq-dev/x", Body: "x"}}}
+	tool := debtest.Deb{Package: "tool", Version: "1", Architecture: "amd64",
+		Files:   []debtest.File{{Path: "usr/bin/tool", Body: "tool"}, {Path: "usr/share/tool/data", Body: "old"}},
+		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/editor editor /usr/bin/tool 10\n"},
+	}
+	base := []debtest.Deb{coreutils(), libfoo(), bp, ca, libpq, tool}
+
+	common := debtest.Deb{Package: "postgresql-common", Version: "248", Architecture: "all",
+		Files:   []debtest.File{{Path: "usr/bin/pg_config", Body: "wrapper", Mode: 0o755}},
+		Scripts: map[string]string{"preinst": "dpkg-divert --package postgresql-common --rename --divert /usr/bin/pg_config.libpq-dev --add /usr/bin/pg_config\n"},
+	}
+	newtool := debtest.Deb{Package: "tool-data", Version: "2", Architecture: "all", Replaces: "tool",
+		Files: []debtest.File{{Path: "usr/share/tool/data", Body: "new"}, {Path: "usr/share/doc/libpq-dev/y", Body: "y"}}}
+	editor := debtest.Deb{Package: "editor", Version: "1", Architecture: "amd64",
+		Files:   []debtest.File{{Path: "usr/bin/ed", Body: "ed", Mode: 0o755}, {Path: "lib/x86_64-linux-gnu/libed.so", Body: "so"}},
+		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/editor editor /usr/bin/ed 20\n"},
+	}
+	upper := []debtest.Deb{common, newtool, editor}
+
+	fx := Effects{Alternatives: true, CACertificates: true, Users: []User{{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", CreateHome: true}}}
+	opts := Options{MergedUsr: true, Effects: fx}
+	combined, _ := writeLayer(t, inputs(t, append(append([]debtest.Deb{}, base...), upper...)...), opts)
+	want := map[string]string{}
+	overlay(t, want, combined)
+
+	compare := func(name string, got map[string]string) {
+		t.Helper()
+		for p, w := range want {
+			if g, ok := got[p]; !ok {
+				t.Errorf("%s: %s missing", name, p)
+			} else if g != w {
+				t.Errorf("%s: %s:\n got %s\nwant %s", name, p, g, w)
+			}
+		}
+		for p := range got {
+			if _, ok := want[p]; !ok {
+				t.Errorf("%s: extra %s", name, p)
+			}
+		}
+	}
+
+	// Base layer, then an upper layer that knows the base as Installed.
+	baseLayer, _ := writeLayer(t, inputs(t, base...), opts)
+	upOpts := opts
+	upOpts.Installed = inputs(t, base...)
+	upperLayer, sum := writeLayer(t, inputs(t, upper...), upOpts)
+	if len(sum.Packages) != 3 || sum.Packages[0].Name != "editor" {
+		t.Errorf("upper summary packages = %+v", sum.Packages)
+	}
+	_, um := readTar(t, upperLayer)
+	for _, p := range []string{"usr/bin/ls", "usr/share/tool/data", "usr/share/doc/libpq-dev/y", "usr/bin/pg_config.libpq-dev", "var/lib/dpkg/status"} {
+		if _, ok := um[p]; (p == "usr/bin/ls") == ok {
+			t.Errorf("upper layer: %s present = %v", p, ok)
+		}
+	}
+	if h := um["usr/share/doc/libpq-dev"].hdr; h == nil || h.Typeflag != tar.TypeDir {
+		t.Error("upper layer lacks the parent directory of its new file")
+	}
+	got := map[string]string{}
+	overlay(t, got, baseLayer)
+	overlay(t, got, upperLayer)
+	compare("base+upper", got)
+	if got["var/lib/dpkg/status"] != want["var/lib/dpkg/status"] {
+		t.Error("stacked dpkg status differs from the combined one")
+	}
+
+	// The other way round: the diverting package below, the diverted above.
+	base2 := []debtest.Deb{coreutils(), libfoo(), bp, ca, common, tool}
+	upper2 := []debtest.Deb{libpq, newtool, editor}
+	o2 := opts
+	o2.Installed = inputs(t, base2...)
+	b2, _ := writeLayer(t, inputs(t, base2...), opts)
+	u2, _ := writeLayer(t, inputs(t, upper2...), o2)
+	got = map[string]string{}
+	overlay(t, got, b2)
+	overlay(t, got, u2)
+	compare("base2+upper2", got)
+
+	// Data-only layers (no database, no effects) and a database layer.
+	d1, _ := writeLayer(t, inputs(t, base...), Options{MergedUsr: true, NoDpkgDatabase: true})
+	d2, _ := writeLayer(t, inputs(t, upper...), Options{MergedUsr: true, NoDpkgDatabase: true, Installed: inputs(t, base...)})
+	dbOpts := opts
+	dbOpts.NoPackageData = true
+	dbOpts.Installed = inputs(t, base...)
+	top, _ := writeLayer(t, inputs(t, upper...), dbOpts)
+	_, tm := readTar(t, top)
+	for p := range tm {
+		if strings.HasPrefix(p, "usr/share/tool") || p == "usr/bin/pg_config" || p == "usr/bin/ed" {
+			t.Errorf("NoPackageData layer has package file %s", p)
+		}
+	}
+	got = map[string]string{}
+	overlay(t, got, d1)
+	overlay(t, got, d2)
+	overlay(t, got, top)
+	compare("data+data+db", got)
+
+	// A package cannot be both installed and new.
+	var buf bytes.Buffer
+	_, err := Write(&buf, inputs(t, tool), Options{TempDir: t.TempDir(), Installed: inputs(t, tool)})
+	if err == nil || !strings.Contains(err.Error(), "given twice") || !strings.Contains(err.Error(), "installed") {
+		t.Errorf("installed and new: err = %v", err)
 	}
 }
