@@ -826,3 +826,34 @@ func TestInstalledAndNoPackageData(t *testing.T) {
 		t.Errorf("installed and new: err = %v", err)
 	}
 }
+
+// TestLocaleFiles: locales are not compiled here. C.UTF-8 comes with
+// libc-bin (usr/lib/locale/C.utf8), other locales with locales-all
+// (precompiled usr/lib/locale/<name>/ directories); the files the locales scripts would write
+// (etc/locale.gen, etc/default/locale, which the locales package does not
+// ship) are given as Effects.Files and are not listed as package files.
+func TestLocaleFiles(t *testing.T) {
+	libcBin := debtest.Deb{Package: "libc-bin", Version: "2.36-9", Architecture: "amd64",
+		Files: []debtest.File{{Path: "usr/lib/locale/C.utf8/LC_CTYPE", Body: "ctype"}}}
+	locales := debtest.Deb{Package: "locales", Version: "2.36-9", Architecture: "all",
+		Files:   []debtest.File{{Path: "etc/locale.alias", Body: "alias\n"}, {Path: "usr/share/i18n/SUPPORTED", Body: "en_US.UTF-8 UTF-8\n"}},
+		Scripts: map[string]string{"conffiles": "/etc/locale.alias\n"}}
+	fx := Effects{Files: []File{
+		{Path: "/etc/locale.gen", Body: []byte("en_US.UTF-8 UTF-8\n")},
+		{Path: "/etc/default/locale", Body: []byte("LANG=en_US.UTF-8\n")},
+	}}
+	out, _ := writeLayer(t, inputs(t, libcBin, locales), Options{MergedUsr: true, Effects: fx})
+	_, m := readTar(t, out)
+	if m["etc/locale.gen"].body != "en_US.UTF-8 UTF-8\n" || m["etc/default/locale"].body != "LANG=en_US.UTF-8\n" {
+		t.Errorf("locale files: %q %q", m["etc/locale.gen"].body, m["etc/default/locale"].body)
+	}
+	if h := m["etc/default"].hdr; h == nil || h.Typeflag != tar.TypeDir || h.Mode != 0o755 {
+		t.Errorf("etc/default parent: %+v", h)
+	}
+	if m["usr/lib/locale/C.utf8/LC_CTYPE"].body != "ctype" {
+		t.Error("C.utf8 from libc-bin missing")
+	}
+	if l := m["var/lib/dpkg/info/locales.list"].body; strings.Contains(l, "locale.gen") || strings.Contains(l, "default") {
+		t.Errorf("generated locale files listed as package files:\n%s", l)
+	}
+}
