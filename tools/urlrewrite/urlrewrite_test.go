@@ -1,0 +1,150 @@
+package urlrewrite
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func mustParse(t *testing.T, s string) *Config {
+	t.Helper()
+	c, err := Parse("test.cfg", strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRewrite(t *testing.T) {
+	c := mustParse(t, `
+# a comment
+   # an indented comment
+rewrite snapshot.debian.org/archive/debian/[0-9]+T[0-9]+Z/(.*) mirror.example.com/debian/$1
+rewrite snapshot.debian.org/archive/debian-security/[0-9]+T[0-9]+Z/(.*) http://sec.example.com/debian-security/$1
+rewrite (snapshot.debian.org/.*) $1
+rewrite apt.postgresql.org/pub/repos/apt/(.*) pg1.example.com/$1
+rewrite apt.postgresql.org/pub/repos/apt/(.*) pg2.example.com/$1
+rewrite (files.example.com)/(?P<rest>.*) $1/x/${rest}\$
+rewrite blocked.example.com/(.*) evil.example.net/$1
+block example.net
+`)
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"https://snapshot.debian.org/archive/debian/20261120T060000Z/pool/main/b/bash/bash_5.2.deb", []string{
+			"https://mirror.example.com/debian/pool/main/b/bash/bash_5.2.deb",
+			"https://snapshot.debian.org/archive/debian/20261120T060000Z/pool/main/b/bash/bash_5.2.deb",
+		}},
+		// An explicit scheme in the replacement wins over the original's.
+		{"https://snapshot.debian.org/archive/debian-security/20261120T060000Z/dists/bookworm-security/InRelease", []string{
+			"http://sec.example.com/debian-security/dists/bookworm-security/InRelease",
+			"https://snapshot.debian.org/archive/debian-security/20261120T060000Z/dists/bookworm-security/InRelease",
+		}},
+		// The pattern must match the whole URL (without scheme): no rule here.
+		{"https://www.snapshot.debian.org.example/archive/x", []string{"https://www.snapshot.debian.org.example/archive/x"}},
+		{"http://apt.postgresql.org/pub/repos/apt/dists/bookworm-pgdg/InRelease", []string{
+			"http://pg1.example.com/dists/bookworm-pgdg/InRelease",
+			"http://pg2.example.com/dists/bookworm-pgdg/InRelease",
+		}},
+		{"https://files.example.com/a/b", []string{"https://files.example.com/x/a/b$"}},
+		// Every result blocked: nothing left.
+		{"https://blocked.example.com/a", nil},
+		// Not http(s): untouched.
+		{"file:///snapshot.debian.org/x", []string{"file:///snapshot.debian.org/x"}},
+	}
+	for _, tt := range tests {
+		got := c.Rewrite(tt.in)
+		if len(got) == 0 && len(tt.want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Rewrite(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestJavaGroupDigits(t *testing.T) {
+	// Java reads "$10" as group 1 followed by "0" when there are fewer than 10 groups.
+	c := mustParse(t, "rewrite (a)/(.*) b/$10/$2\n")
+	if got := c.Rewrite("http://a/c"); !reflect.DeepEqual(got, []string{"http://b/a0/c"}) {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestAllowOverridesBlock(t *testing.T) {
+	c := mustParse(t, "rewrite (.*) mirror.example.com/$1\nblock *\nallow mirror.example.com\n")
+	if got := c.Rewrite("https://x.org/f"); !reflect.DeepEqual(got, []string{"https://mirror.example.com/x.org/f"}) {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, in := range []string{
+		"rewrite onlyone\n",
+		"rewrite a b c\n",
+		"allow\n",
+		"block a b\n",
+		"rewrite ([ x\n",
+		"rewrite a $\n",
+		"rewrite a b\\\n",
+		"frobnicate x\n",
+		"all_blocked_message\n",
+		"all_blocked_message a\nall_blocked_message b\n",
+	} {
+		if _, err := Parse("cfg", strings.NewReader(in)); err == nil {
+			t.Errorf("Parse(%q): no error", in)
+		} else if !strings.HasPrefix(err.Error(), "cfg:") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Parse(%q): error %q is not one line naming the file", in, err)
+		}
+	}
+}
+
+// TestMirrorConfigScript runs tools/mirror-config on a sample sources file and checks
+// that its output parses and rewrites the lockfile's canonical URLs to the mirror, with
+// the canonical URL kept as a fallback.
+func TestMirrorConfigScript(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "mirror-config")
+	src := filepath.Join(t.TempDir(), "debian.sources")
+	if err := os.WriteFile(src, []byte(`Types: deb
+URIs: http://mirror.example.com/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://mirror.example.com/debian-security/
+Suites: bookworm-security
+Components: main
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", script, src).Output()
+	if err != nil {
+		t.Fatalf("mirror-config: %v", err)
+	}
+	c, err := Parse("mirror-config output", strings.NewReader(string(out)))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := c.Rewrite("https://snapshot.debian.org/archive/debian/20261120T060000Z/pool/main/b/bash/bash_5.2.15-2+b7_amd64.deb")
+	want := []string{
+		"http://mirror.example.com/debian/pool/main/b/bash/bash_5.2.15-2+b7_amd64.deb",
+		"https://snapshot.debian.org/archive/debian/20261120T060000Z/pool/main/b/bash/bash_5.2.15-2+b7_amd64.deb",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("main: got %q want %q\nconfig:\n%s", got, want, out)
+	}
+	got = c.Rewrite("https://snapshot.debian.org/archive/debian-security/20261120T060000Z/dists/bookworm-security/InRelease")
+	if len(got) != 2 || got[0] != "http://mirror.example.com/debian-security/dists/bookworm-security/InRelease" {
+		t.Errorf("security: got %q\nconfig:\n%s", got, out)
+	}
+}
