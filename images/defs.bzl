@@ -1,15 +1,16 @@
 """Macros that turn pg_versions.bzl and the lockfile's package sets into image targets.
 
-For an image `img` and each pinned major version N:
-  //images:img_N        the image (an OCI layout directory) and img_N.digest
-  //images:img_N_layer  its package layer
-  //images:img_N_load   `bazel run` loads it into Docker as ci-images/img:<pg version>
+Every image is FROM //images:base, the Debian base system. For an image `img` and each pinned
+major version N:
+  //images:img_N                  the image (an OCI layout directory) and img_N.digest
+  //images:img_N_{debian,pgdg}_layer  its package layers
+  //images:img_N_load             `bazel run` loads it into Docker as ci-images/img:<pg version>
 and the groups //images:img_all and //images:pgN. A set that is not in images/apt.lock.json
 yet (for example pgdg sets on a machine that cannot reach apt.postgresql.org) gives targets that
 are marked incompatible: `bazel build //images/...` skips them and says so.
 """
 
-load("@debs//:sets.bzl", "INPUTS_SHA256", "SETS")
+load("@debs//:sets.bzl", "INPUTS_SHA256", "PACKAGES", "SETS")
 load("//:pg_versions.bzl", "PG_VERSIONS")
 load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load")
 
@@ -24,10 +25,51 @@ DEFAULT_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 }
 
+def _labels(keys):
+    return [PACKAGES[k]["label"] for k in keys]
+
+def _has(keys, name):
+    """Whether the package called name is among keys (the CA bundle needs ca-certificates)."""
+    return len([k for k in keys if PACKAGES[k]["name"] == name]) > 0
+
+def debian_base(name = "base", package_set = "base", visibility = None):
+    """The Debian base system (what debootstrap --variant=minbase installs), FROM scratch.
+
+    Every other image starts FROM it, so its layer is shared and never rebuilt when an image's
+    own packages change.
+
+    Args:
+      name: target name.
+      package_set: the lockfile set holding the base system.
+      visibility: visibility of the image target.
+    """
+    locked = package_set in SETS
+    compat = [] if locked else ["@platforms//:incompatible"]
+    deb_layer(
+        name = name + "_layer",
+        debs = _labels(SETS[package_set]) if locked else [],
+        ca_certificates = locked and _has(SETS[package_set], "ca-certificates"),
+        target_compatible_with = compat,
+    )
+    oci_image(
+        name = name,
+        tars = [":" + name + "_layer"],
+        env = DEFAULT_ENV,
+        cmd = ["/bin/bash"],
+        labels = {
+            "org.ci-images.lock-inputs-sha256": INPUTS_SHA256,
+            "org.ci-images.package-set": package_set,
+        },
+        target_compatible_with = compat,
+        visibility = visibility,
+    )
+
 def ci_image(
         name,
-        set,
+        package_set,
         pg_version = "",
+        base = ":base",
+        base_set = "base",
         users = [POSTGRES_USER],
         dirs = [POSTGRES_RUN_DIR],
         env = {},
@@ -36,12 +78,18 @@ def ci_image(
         cmd = ["/bin/bash"],
         repository = "ci-images",
         visibility = None):
-    """One image built from one locked package set.
+    """One image built from one locked package set, FROM the Debian base image.
+
+    Layers, slowest-changing first: the base image's, then the set's Debian packages, then its
+    pgdg packages (the pinned Postgres), each recording the packages below it in the dpkg
+    database, so `dpkg -l` tells the truth at every level.
 
     Args:
       name: target name, e.g. "exttester_16".
-      set: the lockfile set, usually the same as name.
+      package_set: the lockfile set, usually the same as name.
       pg_version: the pinned Postgres version recorded in the labels and the load tag.
+      base: the base image target.
+      base_set: the lockfile set of the base image; it must be contained in package_set.
       users: users to create (dicts, see deb_layer).
       dirs: directories to create with modes (dicts, see deb_layer).
       env: environment, merged over DEFAULT_ENV.
@@ -51,25 +99,43 @@ def ci_image(
       repository: the repository part of the tag oci_load uses.
       visibility: visibility of the image target.
     """
-    locked = set in SETS
+    locked = package_set in SETS and base_set in SETS
     compat = [] if locked else ["@platforms//:incompatible"]
-    deb_layer(
-        name = name + "_layer",
-        debs = ["@debs//:" + set] if locked else [],
-        users = users,
-        groups = [],
-        dirs = dirs,
-        target_compatible_with = compat,
-    )
+    layers = []
+    if locked:
+        below = {k: True for k in SETS[base_set]}
+        missing = [k for k in below if k not in SETS[package_set]]
+        if missing:
+            fail("%s: set %s lacks %d packages of the base set %s (e.g. %s): re-lock with tools/bazel run //images:lock" % (name, package_set, len(missing), base_set, missing[0]))
+        rest = [k for k in SETS[package_set] if k not in below]
+        groups = [
+            ("debian", [k for k in rest if not PACKAGES[k]["repo"].startswith("pgdg")]),
+            ("pgdg", [k for k in rest if PACKAGES[k]["repo"].startswith("pgdg")]),
+        ]
+        groups = [g for g in groups if g[1]]
+        for i, (suffix, keys) in enumerate(groups):
+            last = i == len(groups) - 1
+            deb_layer(
+                name = "%s_%s_layer" % (name, suffix),
+                debs = _labels(keys),
+                installed = _labels(sorted(below)),
+                ca_certificates = _has(below.keys() + keys, "ca-certificates"),
+                users = users if last else [],
+                dirs = dirs if last else [],
+            )
+            layers.append(":%s_%s_layer" % (name, suffix))
+            for k in keys:
+                below[k] = True
     labels = {
         "org.ci-images.lock-inputs-sha256": INPUTS_SHA256,
-        "org.ci-images.package-set": set,
+        "org.ci-images.package-set": package_set,
     }
     if pg_version:
         labels["org.ci-images.pg-version"] = pg_version
     oci_image(
         name = name,
-        tars = [":" + name + "_layer"],
+        base = base,
+        tars = layers,
         env = DEFAULT_ENV | env,
         user = user,
         workdir = workdir,
@@ -96,7 +162,7 @@ def pg_images(image, **kwargs):
     names = []
     for major in sorted(PG_VERSIONS):
         name = "%s_%s" % (image, major)
-        ci_image(name = name, set = name, pg_version = PG_VERSIONS[major], **kwargs)
+        ci_image(name = name, package_set = name, pg_version = PG_VERSIONS[major], **kwargs)
         names.append(":" + name)
     native.filegroup(name = image + "_all", srcs = names)
 

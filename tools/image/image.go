@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -98,7 +99,7 @@ func Build(o Options) (v1.Image, func(), error) {
 	var temps []string
 	cleanup := func() {
 		for _, t := range temps {
-			os.Remove(t)
+			os.RemoveAll(t)
 		}
 	}
 	fail := func(err error) (v1.Image, func(), error) {
@@ -109,7 +110,14 @@ func Build(o Options) (v1.Image, func(), error) {
 
 	var img v1.Image = empty.Image
 	if o.Base != "" {
-		b, err := imageFromLayout(o.Base)
+		base, shadow, err := resolveLayout(o.Base, o.TempDir)
+		if shadow != "" {
+			temps = append(temps, shadow)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("base %s: %w", o.Base, err))
+		}
+		b, err := imageFromLayout(base)
 		if err != nil {
 			return fail(fmt.Errorf("base %s: %w", o.Base, err))
 		}
@@ -345,6 +353,75 @@ type readCloser struct {
 func (r *readCloser) Close() error { return r.close() }
 
 // imageFromLayout returns the single image of an OCI layout directory.
+// resolveLayout returns a layout directory whose files are not symlinks. Sandboxed build
+// actions (Bazel) see their inputs as symlinks, which go-containerregistry's layout refuses to
+// read as blobs; then the layout is mirrored into a directory under tmp with hard links to the
+// real files (copies where linking fails), and that directory is returned as shadow too, for
+// removal after use.
+func resolveLayout(dir, tmp string) (string, string, error) {
+	symlinked := false
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink != 0 {
+			symlinked = true
+			return filepath.SkipAll
+		}
+		return err
+	})
+	if err != nil || !symlinked {
+		return dir, "", err
+	}
+	shadow, err := os.MkdirTemp(tmp, "layout-")
+	if err != nil {
+		return "", "", err
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(shadow, rel)
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(real)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if os.Link(real, dst) == nil {
+			return nil
+		}
+		return copyFile(real, dst)
+	})
+	if err != nil {
+		return "", shadow, fmt.Errorf("resolving symlinks in the layout: %w", err)
+	}
+	return shadow, shadow, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 func imageFromLayout(dir string) (v1.Image, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {

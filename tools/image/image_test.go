@@ -342,3 +342,46 @@ func configDigest(dir string) (string, error) {
 	n, err := img.ConfigName()
 	return n.String(), err
 }
+
+// Sandboxed build actions see a base layout whose files are symlinks (Bazel's sandboxes);
+// go-containerregistry refuses symlinked blobs, so Build reads through a hard-linked mirror.
+// The result must equal building on the real layout.
+func TestSymlinkedBase(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fake-bin")
+	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
+	lay := helloLayer(t, bin, dir, time.Unix(0, 0))
+	base := filepath.Join(dir, "base")
+	if _, err := Write(base, helloOptions(lay, time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked")
+	err := filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(linked, rel), 0o755)
+		}
+		return os.Symlink(p, filepath.Join(linked, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	want, err := Write(filepath.Join(dir, "top1"), Options{Base: base, Layers: []Layer{{Path: lay}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Write(filepath.Join(dir, "top2"), Options{Base: linked, Layers: []Layer{{Path: lay}}, TempDir: tmp})
+	if err != nil {
+		t.Fatalf("symlinked base: %v", err)
+	}
+	if got != want {
+		t.Errorf("digest on a symlinked base = %s, want %s", got, want)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}

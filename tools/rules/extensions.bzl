@@ -51,6 +51,8 @@ def _apt_impl(mctx):
         )
     sets = data.get("sets", {})
     build = ['package(default_visibility = ["//visibility:public"])', ""]
+    for key in sorted(packages):
+        build.append("alias(\n    name = %r,\n    actual = \"@%s//file\",\n)\n" % (_repo_name(key), _repo_name(key)))
     for name in sorted(sets):
         build.append("filegroup(\n    name = %r,\n    srcs = [\n%s    ],\n)\n" % (
             name,
@@ -60,7 +62,7 @@ def _apt_impl(mctx):
         lock,
         data.get("inputs_sha256", ""),
         {name: sets[name] for name in sorted(sets)},
-        {k: {"name": packages[k]["name"], "repo": packages[k].get("repo", ""), "version": packages[k]["version"]} for k in sorted(packages)},
+        {k: {"label": "@debs//:" + _repo_name(k), "name": packages[k]["name"], "repo": packages[k].get("repo", ""), "version": packages[k]["version"]} for k in sorted(packages)},
     )
     _hub(name = "debs", build = "\n".join(build), defs = defs)
 

@@ -38,6 +38,8 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	compression := fs.String("compression", "gzip", "gzip, zstd or none")
 	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH: mtimes are clamped to it")
 	tmp := fs.String("tmpdir", "", "directory for spool files (default: next to -out)")
+	var installed stringList
+	fs.Var(&installed, "installed", "a .deb already installed in the lower layers (repeatable): recorded in the dpkg database, files not written")
 	args, err := expandParams(args)
 	if err != nil {
 		return err
@@ -76,6 +78,9 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	if opts.TempDir == "" {
 		opts.TempDir = filepath.Dir(*out)
 	}
+	for _, p := range installed {
+		opts.Installed = append(opts.Installed, layer.Input{Path: p})
+	}
 	inputs := make([]layer.Input, 0, fs.NArg())
 	for _, p := range fs.Args() {
 		inputs = append(inputs, layer.Input{Path: p})
@@ -100,7 +105,7 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "imagetool layer: %s: %d packages, %d entries, %.1f MB of files, %.1f MB %s, %.1fs\n",
-		filepath.Base(*out), len(sum.Packages), sum.Entries, float64(sum.Bytes)/1e6, float64(st.Size())/1e6, *compression, time.Since(start).Seconds())
+	fmt.Fprintf(e.stderr, "imagetool layer: %s: %d packages (%d installed below), %d entries, %.1f MB of files, %.1f MB %s, %.1fs\n",
+		filepath.Base(*out), len(inputs), len(installed), sum.Entries, float64(sum.Bytes)/1e6, float64(st.Size())/1e6, *compression, time.Since(start).Seconds())
 	return nil
 }

@@ -18,13 +18,14 @@ def _deb_layer_impl(ctx):
     args.add("-config", config)
     args.add("-compression", ctx.attr.compression)
     args.add("-epoch", str(ctx.attr.source_date_epoch))
+    args.add_all(ctx.files.installed, before_each = "-installed")
     args.add_all(debs)
     args.use_param_file("@%s", use_always = True)
     args.set_param_file_format("multiline")
     ctx.actions.run(
         executable = ctx.executable._imagetool,
         arguments = ["layer", args],
-        inputs = depset([config], transitive = [depset(debs)]),
+        inputs = depset([config], transitive = [depset(debs), depset(ctx.files.installed)]),
         outputs = [out],
         mnemonic = "DebLayer",
         progress_message = "Layering %d packages into %%{output}" % len(debs),
@@ -47,6 +48,7 @@ directories) are reproduced declaratively; no script runs.""",
         "dirs": attr.string_list(doc = "JSON objects {path, mode (octal string), owner, group}: directories to create after unpacking."),
         "dpkg_database": attr.bool(default = True, doc = "Write /var/lib/dpkg (status, info/*.list, md5sums, scripts)."),
         "groups": attr.string_list(doc = "JSON objects {name, gid, members}: groups to add."),
+        "installed": attr.label_list(allow_files = [".deb"], doc = "Packages already installed in the layers below (the base image): recorded in the dpkg database and used for effects, their files not written."),
         "merged_usr": attr.bool(default = True, doc = "Rewrite /bin, /sbin, /lib* into /usr and add the compatibility symlinks."),
         "source_date_epoch": attr.int(default = 0, doc = "Clamp every mtime to this time (seconds since 1970)."),
         "users": attr.string_list(doc = "JSON objects {name, uid, gid, group, groups, gecos, home, shell, createhome}: users to add."),
