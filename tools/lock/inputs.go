@@ -1,0 +1,276 @@
+package lock
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/ci-images/ci-images/tools/aptrepo"
+	"github.com/ci-images/ci-images/tools/lockfile"
+	"github.com/ci-images/ci-images/tools/pgversions"
+)
+
+// Workspace-relative paths of the inputs and the output.
+const (
+	SourcesFile    = "images/sources.json"
+	PackagesGlob   = "images/*/packages.json"
+	PGVersionsFile = "pg_versions.bzl"
+	LockFile       = "images/apt.lock.json"
+)
+
+// SourcesConfig is images/sources.json.
+type SourcesConfig struct {
+	// Arch is the target architecture of every set ("amd64").
+	Arch    string         `json:"arch"`
+	Sources []SourceConfig `json:"sources"`
+}
+
+// SourceConfig is one source of images/sources.json: the aptrepo.Source fields plus
+// mirrors, further base URLs that serve the same pool/ (recorded as extra .deb URLs).
+type SourceConfig struct {
+	aptrepo.Source
+	Mirrors []string `json:"mirrors,omitempty"`
+}
+
+// PackagesConfig is images/<image>/packages.json.
+type PackagesConfig struct {
+	// PerPGVersion makes one set <image>_<major> per pinned Postgres version, with
+	// {major} and {pg} expanded in Requests; otherwise the set is <image>.
+	PerPGVersion bool `json:"per_pg_version"`
+	// Requests: "name", "name=VERSION" (an exact pin, see resolve), a trailing "?" makes
+	// the request optional (dropped with a note when no package has that name).
+	Requests []string `json:"requests"`
+	// EachPGVersion templates are expanded once per pinned version into the one set
+	// (only without PerPGVersion).
+	EachPGVersion []string `json:"each_pg_version,omitempty"`
+	// Sources the image may use, by name; default all of sources.json.
+	Sources []string `json:"sources,omitempty"`
+	// Exclude: packages assumed present, never selected.
+	Exclude []string `json:"exclude,omitempty"`
+	// BasePriorities adds every package of these priorities first ("required": the
+	// minbase system of debootstrap), for images without a base image.
+	BasePriorities []string `json:"base_priorities,omitempty"`
+	// Comment is free text for people; it is not an input.
+	Comment string `json:"comment,omitempty"`
+}
+
+func decodeStrict(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Request is one parsed request string.
+type Request struct {
+	Name, Version string
+	Optional      bool
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+
+// ParseRequest parses "name", "name=version", optionally followed by "?".
+func ParseRequest(s string) (Request, error) {
+	var r Request
+	body, opt := strings.CutSuffix(s, "?")
+	r.Optional = opt
+	name, version, pinned := strings.Cut(body, "=")
+	r.Name, r.Version = name, version
+	if !nameRE.MatchString(name) {
+		return r, fmt.Errorf("request %q: invalid package name %q", s, name)
+	}
+	if pinned && (version == "" || strings.ContainsAny(version, " =?")) {
+		return r, fmt.Errorf("request %q: invalid version %q", s, version)
+	}
+	return r, nil
+}
+
+var placeholderRE = regexp.MustCompile(`\{[^}]*\}`)
+
+// expand replaces {major} and {pg}; pin nil means no version context.
+func expand(tmpl string, pin *pgversions.Pin) (string, error) {
+	var bad error
+	out := placeholderRE.ReplaceAllStringFunc(tmpl, func(m string) string {
+		switch {
+		case m == "{major}" && pin != nil:
+			return pin.Major
+		case m == "{pg}" && pin != nil:
+			return pin.Version
+		case m == "{major}" || m == "{pg}":
+			bad = fmt.Errorf("request %q: %s needs per_pg_version or each_pg_version", tmpl, m)
+		default:
+			bad = fmt.Errorf("request %q: unknown placeholder %s (want {major} or {pg})", tmpl, m)
+		}
+		return m
+	})
+	if bad != nil {
+		return "", bad
+	}
+	if _, err := ParseRequest(out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// LoadInputs reads sources.json, every images/*/packages.json, pg_versions.bzl and the
+// keyrings under workspace, and returns the lock inputs (Recommends false). It never
+// touches the network.
+func LoadInputs(workspace string) (lockfile.Inputs, error) {
+	var in lockfile.Inputs
+	var sc SourcesConfig
+	if err := decodeStrict(filepath.Join(workspace, SourcesFile), &sc); err != nil {
+		return in, fmt.Errorf("sources: %w", err)
+	}
+	if sc.Arch == "" {
+		return in, fmt.Errorf("%s: no arch", SourcesFile)
+	}
+	in.Arch = sc.Arch
+	names := map[string]bool{}
+	var allNames []string
+	for _, s := range sc.Sources {
+		if len(s.Architectures) == 0 {
+			s.Architectures = []string{sc.Arch}
+		}
+		if err := s.Validate(); err != nil {
+			return in, fmt.Errorf("%s: source %q: %w", SourcesFile, s.Name, err)
+		}
+		if names[s.Name] {
+			return in, fmt.Errorf("%s: source %q defined twice", SourcesFile, s.Name)
+		}
+		names[s.Name] = true
+		allNames = append(allNames, s.Name)
+		if filepath.IsAbs(s.Keyring) {
+			return in, fmt.Errorf("%s: source %s: keyring %s must be workspace-relative", SourcesFile, s.Name, s.Keyring)
+		}
+		sum, err := fileSHA256(filepath.Join(workspace, s.Keyring))
+		if err != nil {
+			return in, fmt.Errorf("%s: source %s: keyring: %w", SourcesFile, s.Name, err)
+		}
+		in.Sources = append(in.Sources, lockfile.Source{
+			Name: s.Name, URL: strings.TrimSuffix(s.URL, "/"), Suite: s.Suite,
+			Components: s.Components, Architectures: s.Architectures,
+			Keyring: s.Keyring, KeyringSHA256: sum, Priority: s.Priority, Mirrors: s.Mirrors,
+		})
+	}
+
+	pgPath := filepath.Join(workspace, PGVersionsFile)
+	pins, err := pgversions.Load(pgPath)
+	if err != nil {
+		return in, fmt.Errorf("pg versions: %w", err)
+	}
+	if in.PGVersionsSHA256, err = fileSHA256(pgPath); err != nil {
+		return in, fmt.Errorf("pg versions: %w", err)
+	}
+	in.PGVersions = map[string]string{}
+	for _, p := range pins {
+		in.PGVersions[p.Major] = p.Version
+	}
+
+	files, err := filepath.Glob(filepath.Join(workspace, PackagesGlob))
+	if err != nil {
+		return in, fmt.Errorf("packages: %w", err)
+	}
+	sort.Strings(files)
+	in.Sets = map[string]lockfile.SetInputs{}
+	for _, f := range files {
+		rel, _ := filepath.Rel(workspace, f)
+		rel = filepath.ToSlash(rel)
+		image := filepath.Base(filepath.Dir(f))
+		var pc PackagesConfig
+		if err := decodeStrict(f, &pc); err != nil {
+			return in, fmt.Errorf("packages: %w", err)
+		}
+		sets, err := expandImage(image, rel, pc, pins, allNames, names)
+		if err != nil {
+			return in, fmt.Errorf("%s: %w", rel, err)
+		}
+		for name, s := range sets {
+			if _, dup := in.Sets[name]; dup {
+				return in, fmt.Errorf("%s: set %s defined twice", rel, name)
+			}
+			in.Sets[name] = s
+		}
+	}
+	return in, nil
+}
+
+func expandImage(image, file string, pc PackagesConfig, pins []pgversions.Pin, allSources []string, known map[string]bool) (map[string]lockfile.SetInputs, error) {
+	srcs := pc.Sources
+	if len(srcs) == 0 {
+		srcs = allSources
+	}
+	for _, s := range srcs {
+		if !known[s] {
+			return nil, fmt.Errorf("unknown source %q (not in %s)", s, SourcesFile)
+		}
+	}
+	if len(pc.Requests) == 0 && len(pc.EachPGVersion) == 0 && len(pc.BasePriorities) == 0 {
+		return nil, errors.New("no requests")
+	}
+	for _, x := range pc.Exclude {
+		if !nameRE.MatchString(x) {
+			return nil, fmt.Errorf("exclude: invalid package name %q", x)
+		}
+	}
+	base := lockfile.SetInputs{File: file, Sources: srcs, Exclude: pc.Exclude, BasePriorities: pc.BasePriorities}
+	out := map[string]lockfile.SetInputs{}
+	if pc.PerPGVersion {
+		if len(pc.EachPGVersion) > 0 {
+			return nil, errors.New("each_pg_version needs per_pg_version false")
+		}
+		for i := range pins {
+			s := base
+			for _, r := range pc.Requests {
+				e, err := expand(r, &pins[i])
+				if err != nil {
+					return nil, err
+				}
+				s.Requests = append(s.Requests, e)
+			}
+			out[image+"_"+pins[i].Major] = s
+		}
+		return out, nil
+	}
+	s := base
+	for _, r := range pc.Requests {
+		e, err := expand(r, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.Requests = append(s.Requests, e)
+	}
+	for i := range pins {
+		for _, r := range pc.EachPGVersion {
+			e, err := expand(r, &pins[i])
+			if err != nil {
+				return nil, err
+			}
+			s.Requests = append(s.Requests, e)
+		}
+	}
+	out[image] = s
+	return out, nil
+}
