@@ -165,21 +165,8 @@ func parseDiversions(script, pkg, member string) (out []scriptDiversion, warning
 
 // divertCalls interprets the dpkg-divert commands of one logical line.
 func divertCalls(line, pkg, member string) (out []scriptDiversion, warnings []string) {
-	rest := line
-	for rest != "" {
-		var words []string
-		words, rest = shellWords(rest)
-		i := -1
-		for k, w := range words {
-			if w == "dpkg-divert" || strings.HasSuffix(w, "/dpkg-divert") {
-				i = k
-				break
-			}
-		}
-		if i < 0 {
-			continue
-		}
-		args := words[i+1:]
+	for _, c := range commandCalls(line, "dpkg-divert") {
+		args := c.args
 		action, test := "add", false
 		d := scriptDiversion{pkg: pkg}
 		var files []string
@@ -227,7 +214,7 @@ func divertCalls(line, pkg, member string) (out []scriptDiversion, warnings []st
 		if action != "add" || test {
 			continue
 		}
-		call := strings.Join(words[i:], " ")
+		call := c.text
 		switch {
 		case bad != "":
 		case len(files) != 1:

@@ -417,23 +417,34 @@ func logicalLines(script string) []string {
 	return strings.Split(script, "\n")
 }
 
+// shellCall is one invocation of a command found in a maintainer script.
+type shellCall struct {
+	args []string // the words after the command name
+	text string   // the invocation as written, for messages
+}
+
+// commandCalls returns every invocation of the command cmd (by bare name or by path) in one
+// logical shell line.
+func commandCalls(line, cmd string) []shellCall {
+	var calls []shellCall
+	rest := line
+	for rest != "" {
+		var words []string
+		words, rest = shellWords(rest)
+		for k, w := range words {
+			if w == cmd || strings.HasSuffix(w, "/"+cmd) {
+				calls = append(calls, shellCall{args: words[k+1:], text: strings.Join(words[k:], " ")})
+				break
+			}
+		}
+	}
+	return calls
+}
+
 func parseAlternatives(script, pkg string, alts map[string]*alternative) (warnings []string) {
 	for _, line := range logicalLines(script) {
-		rest := line
-		for rest != "" {
-			var words []string
-			words, rest = shellWords(rest)
-			i := -1
-			for k, w := range words {
-				if w == "update-alternatives" || strings.HasSuffix(w, "/update-alternatives") {
-					i = k
-					break
-				}
-			}
-			if i < 0 {
-				continue
-			}
-			args := words[i+1:]
+		for _, c := range commandCalls(line, "update-alternatives") {
+			args := c.args
 			var cur *altChoice
 			var curAlt *alternative
 			for k := 0; k < len(args); k++ {
