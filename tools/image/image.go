@@ -57,6 +57,10 @@ type Config struct {
 // Layer is one layer file: a tar, plain or compressed with gzip or zstd.
 type Layer struct {
 	Path string
+	// DiffID, if set ("sha256:<hex>"), is the digest of the uncompressed tar of a gzip
+	// layer, as recorded by the step that wrote it (imagetool layer -diffid). It saves
+	// decompressing the whole layer just to hash it.
+	DiffID string
 	// CreatedBy is recorded in the image history (default "imagetool
 	// layer <base name of Path>").
 	CreatedBy string
@@ -128,7 +132,7 @@ func Build(o Options) (v1.Image, func(), error) {
 
 	var adds []mutate.Addendum
 	for _, l := range o.Layers {
-		lay, tmp, err := openLayer(l.Path, o.TempDir)
+		lay, tmp, err := openLayer(l, o.TempDir)
 		if tmp != "" {
 			temps = append(temps, tmp)
 		}
@@ -244,7 +248,8 @@ func applyConfig(c *v1.Config, o Config) {
 
 // openLayer returns the layer for a file, compressing a plain tar into a
 // temporary file first. tmp names that file ("" if none).
-func openLayer(path, tempDir string) (l v1.Layer, tmp string, err error) {
+func openLayer(spec Layer, tempDir string) (l v1.Layer, tmp string, err error) {
+	path := spec.Path
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -256,8 +261,12 @@ func openLayer(path, tempDir string) (l v1.Layer, tmp string, err error) {
 	opener := func(p string) tarball.Opener {
 		return func() (io.ReadCloser, error) { return os.Open(p) }
 	}
+	gz := len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	if gz && spec.DiffID != "" {
+		return knownGzipLayer(path, spec.DiffID)
+	}
 	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+	case gz:
 		l, err = tarball.LayerFromOpener(opener(path), tarball.WithMediaType(types.OCILayer))
 		return l, "", err
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
@@ -321,6 +330,26 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // gzipFileLayer is a gzip-compressed layer file whose digests were
 // computed while it was written.
+// knownGzipLayer is a gzip layer whose diff_id its writer recorded: only the compressed file
+// is hashed.
+func knownGzipLayer(path, diffID string) (*gzipFileLayer, string, error) {
+	d, err := v1.NewHash(diffID)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: diff_id: %w", path, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return &gzipFileLayer{path: path, diffID: d, digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, size: n}, "", nil
+}
+
 type gzipFileLayer struct {
 	path           string
 	diffID, digest v1.Hash

@@ -385,3 +385,44 @@ func TestSymlinkedBase(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+// A gzip layer given with the diff_id its writer recorded gives the same image as one whose
+// diff_id is computed here; a wrong diff_id is not silently accepted into a different digest.
+func TestKnownDiffID(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fake-bin")
+	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
+	lay := helloLayer(t, bin, dir, time.Unix(0, 0))
+	plain, err := os.ReadFile(lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "hello.tar.gz")
+	f, _ := os.Create(gz)
+	zw, _ := layer.Compress(f, "gzip")
+	zw.Write(plain)
+	zw.Close()
+	f.Close()
+	sum := sha256.Sum256(plain)
+	want, err := Write(filepath.Join(dir, "a"), Options{Layers: []Layer{{Path: gz}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Write(filepath.Join(dir, "b"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + hex.EncodeToString(sum[:])}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("with recorded diff_id: %s, want %s", got, want)
+	}
+	wrong, err := Write(filepath.Join(dir, "c"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + strings.Repeat("0", 64)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrong == want {
+		t.Error("a different diff_id gave the same image digest")
+	}
+	if _, err := Write(filepath.Join(dir, "d"), Options{Layers: []Layer{{Path: gz, DiffID: "md5:xyz"}}}); err == nil {
+		t.Error("a malformed diff_id was accepted")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ci-images/ci-images/tools/image"
@@ -32,7 +33,7 @@ func runImage(_ context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "image configuration JSON")
 	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH for every timestamp")
 	var layers stringList
-	fs.Var(&layers, "layer", "layer file (repeatable, in order)")
+	fs.Var(&layers, "layer", "layer file (repeatable, in order); PATH=DIFFID_FILE names the file holding its diff_id")
 	args, err := expandParams(args)
 	if err != nil {
 		return err
@@ -68,7 +69,16 @@ func runImage(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, l := range layers {
-		o.Layers = append(o.Layers, image.Layer{Path: l})
+		path, diffIDFile, ok := strings.Cut(l, "=")
+		lay := image.Layer{Path: path}
+		if ok {
+			b, err := os.ReadFile(diffIDFile)
+			if err != nil {
+				return fmt.Errorf("layer %s: %w", path, err)
+			}
+			lay.DiffID = strings.TrimSpace(string(b))
+		}
+		o.Layers = append(o.Layers, lay)
 	}
 	start := time.Now()
 	d, err := image.Write(*out, o)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +41,7 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	compression := fs.String("compression", "gzip", "gzip, zstd or none")
 	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH: mtimes are clamped to it")
 	tmp := fs.String("tmpdir", "", "directory for spool files (default: next to -out)")
+	diffIDOut := fs.String("diffid", "", "file to write the layer's diff_id (sha256 of the uncompressed tar) to")
 	var installed stringList
 	fs.Var(&installed, "installed", "a .deb already installed in the lower layers (repeatable): recorded in the dpkg database, files not written")
 	args, err := expandParams(args)
@@ -90,9 +94,24 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sum, err := layer.Write(f, inputs, opts)
+	// Compress here rather than in layer.Write, hashing the uncompressed stream on the way:
+	// the diff_id then costs nothing, and image assembly need not decompress the layer.
+	diffID := sha256.New()
+	zw, err := layer.Compress(f, opts.Compression)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	opts.Compression = "none"
+	sum, err := layer.Write(io.MultiWriter(zw, diffID), inputs, opts)
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && *diffIDOut != "" {
+		err = os.WriteFile(*diffIDOut, []byte("sha256:"+hex.EncodeToString(diffID.Sum(nil))+"\n"), 0o644)
 	}
 	if err != nil {
 		os.Remove(*out)

@@ -1,6 +1,6 @@
 """oci_image: an OCI image layout directory, with rules_oci's attribute names."""
 
-load(":providers.bzl", "OciImageInfo")
+load(":providers.bzl", "LayerInfo", "OciImageInfo")
 
 def _oci_image_impl(ctx):
     layout = ctx.actions.declare_directory(ctx.label.name)
@@ -24,12 +24,20 @@ def _oci_image_impl(ctx):
     args.add("-digest", digest)
     args.add("-config", config)
     args.add("-epoch", str(ctx.attr.created))
-    inputs = [config] + ctx.files.tars
+    inputs = [config]
     if ctx.attr.base:
         base = ctx.attr.base[OciImageInfo].layout
         args.add("-base", base.path)
         inputs.append(base)
-    args.add_all(ctx.files.tars, before_each = "-layer")
+    for t in ctx.attr.tars:
+        if LayerInfo in t:
+            # The writer recorded the diff_id: no need to decompress the layer to hash it.
+            info = t[LayerInfo]
+            args.add("-layer", "%s=%s" % (info.tar.path, info.diffid.path))
+            inputs.extend([info.tar, info.diffid])
+        else:
+            args.add_all(t.files, before_each = "-layer")
+            inputs.extend(t.files.to_list())
     ctx.actions.run(
         executable = ctx.executable._imagetool,
         arguments = [args],

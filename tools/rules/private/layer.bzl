@@ -1,7 +1,10 @@
 """deb_layer: .deb files to one reproducible layer, in one action of imagetool."""
 
+load(":providers.bzl", "LayerInfo")
+
 def _deb_layer_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + (".tar.gz" if ctx.attr.compression == "gzip" else ".tar.zst" if ctx.attr.compression == "zstd" else ".tar"))
+    diffid = ctx.actions.declare_file(ctx.label.name + ".diffid")
     config = ctx.actions.declare_file(ctx.label.name + ".layer.json")
     ctx.actions.write(config, json.encode({
         "alternatives": ctx.attr.alternatives,
@@ -15,6 +18,7 @@ def _deb_layer_impl(ctx):
     debs = ctx.files.debs
     args = ctx.actions.args()
     args.add("-out", out)
+    args.add("-diffid", diffid)
     args.add("-config", config)
     args.add("-compression", ctx.attr.compression)
     args.add("-epoch", str(ctx.attr.source_date_epoch))
@@ -26,11 +30,11 @@ def _deb_layer_impl(ctx):
         executable = ctx.executable._imagetool,
         arguments = ["layer", args],
         inputs = depset([config], transitive = [depset(debs), depset(ctx.files.installed)]),
-        outputs = [out],
+        outputs = [out, diffid],
         mnemonic = "DebLayer",
         progress_message = "Layering %d packages into %%{output}" % len(debs),
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(files = depset([out])), LayerInfo(tar = out, diffid = diffid)]
 
 deb_layer = rule(
     implementation = _deb_layer_impl,

@@ -7,3 +7,11 @@ OciImageInfo = provider(
         "layout": "File (directory): the OCI image layout holding exactly this image.",
     },
 )
+
+LayerInfo = provider(
+    doc = "A layer written by deb_layer, with the diff_id its writer recorded.",
+    fields = {
+        "diffid": "File: the diff_id (sha256 of the uncompressed tar), one line.",
+        "tar": "File: the compressed layer.",
+    },
+)
