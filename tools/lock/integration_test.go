@@ -109,7 +109,9 @@ func newAptState(t *testing.T, main, security string) *aptState {
 		}
 	}
 	key := filepath.Join(repoRoot(), "images/keys/debian-archive.asc")
-	list := "deb [signed-by=" + key + "] " + main + " bookworm bookworm-updates main\n" +
+	// One-line format: one suite per line.
+	list := "deb [signed-by=" + key + "] " + main + " bookworm main\n" +
+		"deb [signed-by=" + key + "] " + main + " bookworm-updates main\n" +
 		"deb [signed-by=" + key + "] " + security + " bookworm-security main\n"
 	writeFile(t, filepath.Join(d, "etc/sources.list"), []byte(list))
 	writeFile(t, filepath.Join(d, "status"), nil)

@@ -50,6 +50,9 @@ type Options struct {
 	Log io.Writer
 	// Output is the lockfile path; "" means <Workspace>/images/apt.lock.json.
 	Output string
+	// Offline uses only CacheDir (aptrepo.Options.Offline): signatures and hashes are
+	// still verified. For benchmarks and air-gapped re-locks.
+	Offline bool
 }
 
 // Summary describes a finished lock.
@@ -414,7 +417,7 @@ func Lock(ctx context.Context, opt Options) (*Summary, error) {
 		hc = &http.Client{Timeout: 10 * time.Minute}
 	}
 	client, err := aptrepo.New(hc, aptrepo.Options{
-		CacheDir: opt.CacheDir, BaseDir: opt.Workspace, Progress: prog.report,
+		CacheDir: opt.CacheDir, Offline: opt.Offline, BaseDir: opt.Workspace, Progress: prog.report,
 		UserAgent: "ci-images-lock",
 	})
 	if err != nil {
