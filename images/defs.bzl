@@ -16,9 +16,19 @@ load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load")
 
 # Fixed ids: Debian's adduser would pick the first free system uid, which depends on the order
 # of installation; images must not.
-POSTGRES_USER = {"createhome": True, "gecos": "PostgreSQL administrator", "gid": 999, "group": "postgres", "home": "/var/lib/postgresql", "name": "postgres", "shell": "/bin/bash", "uid": 999}
+POSTGRES_USER = {"createhome": True, "gecos": "PostgreSQL administrator", "gid": 999, "group": "postgres", "groups": ["ssl-cert"], "home": "/var/lib/postgresql", "name": "postgres", "shell": "/bin/bash", "uid": 999}
+
+# ssl-cert's postinst adds this group; postgresql-common's adds postgres to it.
+SSL_CERT_GROUP = {"gid": 998, "name": "ssl-cert"}
 CIRCLECI_USER = {"createhome": True, "gecos": "CI user", "gid": 1000, "group": "circleci", "home": "/home/circleci", "name": "circleci", "shell": "/bin/bash", "uid": 1000}
 POSTGRES_RUN_DIR = {"group": "postgres", "mode": "2777", "owner": "postgres", "path": "var/run/postgresql"}
+
+# What postgresql-common's postinst does to directories (besides /var/run/postgresql).
+POSTGRES_DIRS = [
+    POSTGRES_RUN_DIR,
+    {"group": "postgres", "mode": "1775", "owner": "root", "path": "var/log/postgresql"},
+    {"group": "postgres", "mode": "0755", "owner": "postgres", "path": "etc/postgresql"},
+]
 
 DEFAULT_ENV = {
     "LANG": "C.UTF-8",
@@ -71,7 +81,8 @@ def ci_image(
         base = ":base",
         base_set = "base",
         users = [POSTGRES_USER],
-        dirs = [POSTGRES_RUN_DIR],
+        groups = [SSL_CERT_GROUP],
+        dirs = POSTGRES_DIRS,
         env = {},
         user = "",
         workdir = "",
@@ -91,6 +102,7 @@ def ci_image(
       base: the base image target.
       base_set: the lockfile set of the base image; it must be contained in package_set.
       users: users to create (dicts, see deb_layer).
+      groups: groups to create (dicts, see deb_layer).
       dirs: directories to create with modes (dicts, see deb_layer).
       env: environment, merged over DEFAULT_ENV.
       user: the user the image runs as.
@@ -108,19 +120,20 @@ def ci_image(
         if missing:
             fail("%s: set %s lacks %d packages of the base set %s (e.g. %s): re-lock with tools/bazel run //images:lock" % (name, package_set, len(missing), base_set, missing[0]))
         rest = [k for k in SETS[package_set] if k not in below]
-        groups = [
+        parts = [
             ("debian", [k for k in rest if not PACKAGES[k]["repo"].startswith("pgdg")]),
             ("pgdg", [k for k in rest if PACKAGES[k]["repo"].startswith("pgdg")]),
         ]
-        groups = [g for g in groups if g[1]]
-        for i, (suffix, keys) in enumerate(groups):
-            last = i == len(groups) - 1
+        parts = [p for p in parts if p[1]]
+        for i, (suffix, keys) in enumerate(parts):
+            last = i == len(parts) - 1
             deb_layer(
                 name = "%s_%s_layer" % (name, suffix),
                 debs = _labels(keys),
                 installed = _labels(sorted(below)),
                 ca_certificates = _has(below.keys() + keys, "ca-certificates"),
                 users = users if last else [],
+                groups = groups if last else [],
                 dirs = dirs if last else [],
             )
             layers.append(":%s_%s_layer" % (name, suffix))

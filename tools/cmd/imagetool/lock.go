@@ -22,7 +22,7 @@ func runLock(ctx context.Context, e *env, args []string) error {
 	workspace := fs.String("workspace", "", "repository root (default $BUILD_WORKSPACE_DIRECTORY, else the working directory)")
 	sets := fs.String("sets", "", "comma-separated glob patterns of the sets to lock, e.g. 'debian15' or 'extbuilder_*' (default: all)")
 	check := fs.Bool("check", false, "only check that the lockfile matches its inputs (no network); exit 1 if stale")
-	dlConfig := fs.String("downloader-config", "", "Bazel downloader config whose rewrites apply to index downloads (the lockfile keeps canonical URLs)")
+	dlConfig := fs.String("downloader-config", e.getenv("CI_IMAGES_DOWNLOADER_CONFIG"), "Bazel downloader config whose rewrites apply to index downloads (the lockfile keeps canonical URLs); default $CI_IMAGES_DOWNLOADER_CONFIG, which tools/bazel sets in offline mode")
 	cacheDir := fs.String("cache-dir", "", "cache of verified indexes (default ~/.cache/ci-images/apt)")
 	recommends := fs.Bool("recommends", false, "follow Recommends like apt's default (off: --no-install-recommends)")
 	if err := fs.Parse(args); err != nil {
