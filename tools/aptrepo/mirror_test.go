@@ -14,13 +14,13 @@ import (
 
 // mirrorURLs returns the URIs: of /etc/apt/sources.list.d/debian.sources
 // (the Debian mirror first, the security mirror second) or skips. The test
-// runs only with CI_IMAGES_MIRROR_TESTS=1 or CI=true so that plain
+// runs only with CI_IMAGES_INTEGRATION=1, CI_IMAGES_MIRROR_TESTS=1 or CI=true so that plain
 // `go test` stays hermetic; under CI a missing sources file is fatal.
 func mirrorURLs(t *testing.T) []string {
 	t.Helper()
 	ci := os.Getenv("CI") == "true"
-	if os.Getenv("CI_IMAGES_MIRROR_TESTS") != "1" && !ci {
-		t.Skip("SKIPPING mirror test: set CI_IMAGES_MIRROR_TESTS=1 (or CI=true) to fetch from the Debian mirror in /etc/apt/sources.list.d/debian.sources")
+	if os.Getenv("CI_IMAGES_MIRROR_TESTS") != "1" && os.Getenv("CI_IMAGES_INTEGRATION") != "1" && !ci {
+		t.Skip("SKIPPING mirror test: set CI_IMAGES_INTEGRATION=1 (or CI=true) to fetch from the Debian mirror in /etc/apt/sources.list.d/debian.sources")
 	}
 	const sources = "/etc/apt/sources.list.d/debian.sources"
 	f, err := os.Open(sources)
