@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -34,24 +33,16 @@ func runImage(_ context.Context, e *env, args []string) error {
 	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH for every timestamp")
 	var layers stringList
 	fs.Var(&layers, "layer", "layer file (repeatable, in order); PATH=DIFFID_FILE names the file holding its diff_id")
-	args, err := expandParams(args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *out == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want -out DIR, and layers as -layer FILE", errUsage)
 	}
 	var c imageConfig
 	if *cfgPath != "" {
-		b, err := os.ReadFile(*cfgPath)
-		if err != nil {
+		if err := readJSON(*cfgPath, &c); err != nil {
 			return fmt.Errorf("image config: %w", err)
-		}
-		if err := json.Unmarshal(b, &c); err != nil {
-			return fmt.Errorf("image config %s: %w", *cfgPath, err)
 		}
 	}
 	o := image.Options{
@@ -65,6 +56,7 @@ func runImage(_ context.Context, e *env, args []string) error {
 		Architecture: c.Architecture,
 		TempDir:      os.TempDir(),
 	}
+	var err error
 	if o.Epoch, err = parseEpoch(*epoch); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -44,28 +43,21 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	diffIDOut := fs.String("diffid", "", "file to write the layer's diff_id (sha256 of the uncompressed tar) to")
 	var installed stringList
 	fs.Var(&installed, "installed", "a .deb already installed in the lower layers (repeatable): recorded in the dpkg database, files not written")
-	args, err := expandParams(args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *out == "" || fs.NArg() == 0 {
 		return fmt.Errorf("%w: want -out FILE and at least one .deb", errUsage)
 	}
 	opts := layer.Options{Compression: *compression, MergedUsr: true}
+	var err error
 	if opts.Epoch, err = parseEpoch(*epoch); err != nil {
 		return err
 	}
 	if *cfgPath != "" {
 		var c layerConfig
-		b, err := os.ReadFile(*cfgPath)
-		if err != nil {
+		if err := readJSON(*cfgPath, &c); err != nil {
 			return fmt.Errorf("layer config: %w", err)
-		}
-		if err := json.Unmarshal(b, &c); err != nil {
-			return fmt.Errorf("layer config %s: %w", *cfgPath, err)
 		}
 		opts.MergedUsr = c.MergedUsr
 		opts.NoDpkgDatabase = c.NoDpkgDatabase
