@@ -368,10 +368,7 @@ func (c *Client) FetchRelease(ctx context.Context, src Source) (*Release, error)
 		return nil, fmt.Errorf("%s: %w", src.Name, err)
 	}
 	dir := "dists/" + src.Suite + "/"
-	var (
-		inrel, rel, sig []byte
-		file            string
-	)
+	var inrel, rel, sig []byte
 	if c.opt.Offline {
 		inrel, rel, sig, err = c.cachedRelease(src)
 		if err != nil {
@@ -395,48 +392,47 @@ func (c *Client) FetchRelease(ctx context.Context, src Source) (*Release, error)
 			return nil, err
 		}
 	}
-	var signed []byte
-	if inrel != nil {
-		file = dir + "InRelease"
-		block, rest := clearsign.Decode(inrel)
-		if block == nil {
-			return nil, c.errf(src, file, "%w: not a clearsigned message", ErrSignature)
-		}
-		if len(bytes.TrimSpace(rest)) != 0 {
-			return nil, c.errf(src, file, "%w: data after the signature", ErrSignature)
-		}
-		signed = block.Plaintext
-		sig = nil
-		signer, err := c.verify(keys, block.Bytes, block.ArmoredSignature.Body)
-		if err != nil {
-			return nil, c.errf(src, file, "%w: %v", ErrSignature, err)
-		}
-		r, err := c.parseRelease(src, file, signed, signer)
-		if err != nil {
-			return nil, err
-		}
-		if !c.opt.Offline {
-			c.storeRelease(src, inrel, nil, nil)
-		}
-		return r, nil
-	}
-	file = dir + "Release"
-	sigBody := io.Reader(bytes.NewReader(sig))
-	if blk, err := armor.Decode(bytes.NewReader(sig)); err == nil {
-		sigBody = blk.Body
-	}
-	signer, err := c.verify(keys, rel, sigBody)
+	file, signed, signer, err := c.verifyRelease(src, keys, dir, inrel, rel, sig)
 	if err != nil {
-		return nil, c.errf(src, dir+"Release.gpg", "%w: %v", ErrSignature, err)
+		return nil, err
 	}
-	r, err := c.parseRelease(src, file, rel, signer)
+	r, err := c.parseRelease(src, file, signed, signer)
 	if err != nil {
 		return nil, err
 	}
 	if !c.opt.Offline {
-		c.storeRelease(src, nil, rel, sig)
+		c.storeRelease(src, inrel, rel, sig)
 	}
 	return r, nil
+}
+
+// verifyRelease checks the signature of InRelease (when inrel is set) or of Release by
+// Release.gpg, and returns the signed file's name, its signed text and the signer.
+func (c *Client) verifyRelease(src Source, keys openpgp.EntityList, dir string, inrel, rel, sig []byte) (file string, signed []byte, signer string, err error) {
+	if inrel != nil {
+		file = dir + "InRelease"
+		block, rest := clearsign.Decode(inrel)
+		if block == nil {
+			return "", nil, "", c.errf(src, file, "%w: not a clearsigned message", ErrSignature)
+		}
+		if len(bytes.TrimSpace(rest)) != 0 {
+			return "", nil, "", c.errf(src, file, "%w: data after the signature", ErrSignature)
+		}
+		signer, err := c.verify(keys, block.Bytes, block.ArmoredSignature.Body)
+		if err != nil {
+			return "", nil, "", c.errf(src, file, "%w: %v", ErrSignature, err)
+		}
+		return file, block.Plaintext, signer, nil
+	}
+	sigBody := io.Reader(bytes.NewReader(sig))
+	if blk, err := armor.Decode(bytes.NewReader(sig)); err == nil {
+		sigBody = blk.Body
+	}
+	signer, err = c.verify(keys, rel, sigBody)
+	if err != nil {
+		return "", nil, "", c.errf(src, dir+"Release.gpg", "%w: %v", ErrSignature, err)
+	}
+	return dir + "Release", rel, signer, nil
 }
 
 // verify checks a detached signature over signed and returns the signer's
