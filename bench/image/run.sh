@@ -14,8 +14,9 @@ bazel=$ws/tools/bazel
 out=$ws/bench/image/results.txt
 cache=${CI_IMAGES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ci-images}
 work=$cache/bazel-root/bench-work # under the output root: visible inside the offline chroot too
-mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-[ -n "$mirror" ] || { echo "bench: no mirror in /etc/apt/sources.list.d/debian.sources" >&2; exit 1; }
+# shellcheck source=tools/lib/mirror.sh
+. "$ws/tools/lib/mirror.sh"
+mirror=$(mirror_main) || { echo "bench: no Debian mirror in apt's sources" >&2; exit 1; }
 set_name=debian15
 requests=$(python3 -c 'import json; print(" ".join(r for r in json.load(open("images/debian15/packages.json"))["requests"]))')
 npkgs=$(python3 -c 'import json; print(len(json.load(open("images/apt.lock.json"))["sets"]["debian15"]))')

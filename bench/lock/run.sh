@@ -6,6 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+# shellcheck source=tools/lib/mirror.sh
+. tools/lib/mirror.sh
 out=bench/lock/results.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,8 +35,8 @@ rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MiB", $2 / 1024}' 
 
 	# apt-get install -s with a private state: same sources (the mirror), same request.
 	"$tmp/bench" -workspace "$tmp/ws" -downloader-config "$tmp/dl.cfg" -set "$set_name" -print-requests >"$tmp/reqs"
-	mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-	security=$(awk '/^URIs:/{print $2}' /etc/apt/sources.list.d/debian.sources | sed -n 2p)
+	mirror=$(mirror_main)
+	security=$(mirror_security)
 	key="$root/images/keys/debian-archive.asc"
 	a="$tmp/apt"
 	mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial"
@@ -53,4 +55,4 @@ rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MiB", $2 / 1024}' 
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time.apt")
 		echo "apt-get install -s --no-install-recommends, $run: ${wall} wall, $(rss "$tmp/time.apt") max RSS, $n packages"
 	done
-} 2>&1 | sed -E -e "s#$(awk '/^URIs:/{print $2}' /etc/apt/sources.list.d/debian.sources | sed -E 's#^[a-z]+://##; s#/.*##' | sort -u | paste -sd'|')#<mirror>#g" | tee "$out"
+} 2>&1 | sed -E -e "s#$(mirror_hosts_re)#<mirror>#g" | tee "$out"
