@@ -1,9 +1,7 @@
 package resolve
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,15 +41,11 @@ func hostPackages(t testing.TB) []Package {
 		if err != nil {
 			t.Fatalf("apt-helper cat-file %s: %v", f, err)
 		}
-		rd := deb822.NewReader(bytes.NewReader(out))
-		for {
-			p, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
+		paras, err := deb822.ParseAll(out)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range paras {
 			pkgs = append(pkgs, Package{
 				Name:         p.Get("Package"),
 				Version:      p.Get("Version"),
