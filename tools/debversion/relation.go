@@ -105,17 +105,17 @@ func (r Relation) AppliesTo(arch string) bool {
 	negated := strings.HasPrefix(r.Archs[0], "!")
 	for _, a := range r.Archs {
 		a = strings.TrimPrefix(a, "!")
-		if ArchMatches(arch, a) {
+		if archMatches(arch, a) {
 			return !negated
 		}
 	}
 	return negated
 }
 
-// ArchMatches reports whether the Debian architecture arch (e.g. "amd64")
+// archMatches reports whether the Debian architecture arch (e.g. "amd64")
 // matches the architecture or wildcard pattern ("amd64", "any",
 // "linux-any", "any-amd64", "all").
-func ArchMatches(arch, pattern string) bool {
+func archMatches(arch, pattern string) bool {
 	if arch == pattern || pattern == "any" {
 		return true
 	}
@@ -229,100 +229,131 @@ func (p *relParser) word(stop string) string {
 	return p.s[start:p.i]
 }
 
+// relation reads one package reference.
 func (p *relParser) relation() (Relation, error) {
 	var r Relation
 	p.skipSpace()
+	if err := p.name(&r); err != nil {
+		return r, err
+	}
+	p.skipSpace()
+	if p.peek() == '(' {
+		if err := p.constraint(&r); err != nil {
+			return r, err
+		}
+	}
+	if p.peek() == '[' {
+		if err := p.archList(&r); err != nil {
+			return r, err
+		}
+	}
+	return r, p.profiles(&r)
+}
+
+// name reads "name[:archqual]".
+func (p *relParser) name(r *Relation) error {
 	r.Name = p.word(":(),|[]<>")
 	if r.Name == "" {
 		if p.eof() {
-			return r, fmt.Errorf("missing package name at end")
+			return fmt.Errorf("missing package name at end")
 		}
-		return r, fmt.Errorf("missing package name at offset %d", p.i)
+		return fmt.Errorf("missing package name at offset %d", p.i)
 	}
 	if err := checkName(r.Name); err != nil {
-		return r, err
+		return err
 	}
 	if p.peek() == ':' {
 		p.i++
 		r.ArchQual = p.word(":(),|[]<>")
 		if r.ArchQual == "" {
-			return r, fmt.Errorf("empty architecture qualifier after %q", r.Name)
+			return fmt.Errorf("empty architecture qualifier after %q", r.Name)
+		}
+	}
+	return nil
+}
+
+// constraint reads "(op version)" and the blanks after it.
+func (p *relParser) constraint(r *Relation) error {
+	p.i++
+	p.skipSpace()
+	start := p.i
+	for p.i < len(p.s) && strings.IndexByte("<=>", p.s[p.i]) >= 0 {
+		p.i++
+	}
+	switch op := p.s[start:p.i]; op {
+	case "<<", "<=", "=", ">=", ">>":
+		r.Op = Op(op)
+	case "<":
+		r.Op = OpLE
+	case ">":
+		r.Op = OpGE
+	case "":
+		return fmt.Errorf("missing version operator for %q", r.Name)
+	default:
+		return fmt.Errorf("invalid version operator %q for %q", op, r.Name)
+	}
+	p.skipSpace()
+	r.Version = p.word("()")
+	if r.Version == "" {
+		return fmt.Errorf("missing version for %q", r.Name)
+	}
+	p.skipSpace()
+	if p.peek() != ')' {
+		return fmt.Errorf("missing ')' after version of %q", r.Name)
+	}
+	p.i++
+	p.skipSpace()
+	return nil
+}
+
+// archList reads "[arch ...]" (all entries negated or none) and the blanks
+// after it.
+func (p *relParser) archList(r *Relation) error {
+	p.i++
+	r.Archs = []string{}
+	for {
+		p.skipSpace()
+		if p.eof() {
+			return fmt.Errorf("unterminated architecture list of %q", r.Name)
+		}
+		if p.peek() == ']' {
+			p.i++
+			break
+		}
+		a := p.word("[]")
+		if a == "" || a == "!" {
+			return fmt.Errorf("invalid architecture list of %q", r.Name)
+		}
+		r.Archs = append(r.Archs, a)
+	}
+	if len(r.Archs) == 0 {
+		return fmt.Errorf("empty architecture list of %q", r.Name)
+	}
+	neg := strings.HasPrefix(r.Archs[0], "!")
+	for _, a := range r.Archs[1:] {
+		if strings.HasPrefix(a, "!") != neg {
+			return fmt.Errorf("architecture list of %q mixes negated and plain entries", r.Name)
 		}
 	}
 	p.skipSpace()
-	if p.peek() == '(' {
-		p.i++
-		p.skipSpace()
-		start := p.i
-		for p.i < len(p.s) && strings.IndexByte("<=>", p.s[p.i]) >= 0 {
-			p.i++
-		}
-		switch op := p.s[start:p.i]; op {
-		case "<<", "<=", "=", ">=", ">>":
-			r.Op = Op(op)
-		case "<":
-			r.Op = OpLE
-		case ">":
-			r.Op = OpGE
-		case "":
-			return r, fmt.Errorf("missing version operator for %q", r.Name)
-		default:
-			return r, fmt.Errorf("invalid version operator %q for %q", op, r.Name)
-		}
-		p.skipSpace()
-		r.Version = p.word("()")
-		if r.Version == "" {
-			return r, fmt.Errorf("missing version for %q", r.Name)
-		}
-		p.skipSpace()
-		if p.peek() != ')' {
-			return r, fmt.Errorf("missing ')' after version of %q", r.Name)
-		}
-		p.i++
-		p.skipSpace()
-	}
-	if p.peek() == '[' {
-		p.i++
-		r.Archs = []string{}
-		for {
-			p.skipSpace()
-			if p.eof() {
-				return r, fmt.Errorf("unterminated architecture list of %q", r.Name)
-			}
-			if p.peek() == ']' {
-				p.i++
-				break
-			}
-			a := p.word("[]")
-			if a == "" || a == "!" {
-				return r, fmt.Errorf("invalid architecture list of %q", r.Name)
-			}
-			r.Archs = append(r.Archs, a)
-		}
-		if len(r.Archs) == 0 {
-			return r, fmt.Errorf("empty architecture list of %q", r.Name)
-		}
-		neg := strings.HasPrefix(r.Archs[0], "!")
-		for _, a := range r.Archs[1:] {
-			if strings.HasPrefix(a, "!") != neg {
-				return r, fmt.Errorf("architecture list of %q mixes negated and plain entries", r.Name)
-			}
-		}
-		p.skipSpace()
-	}
+	return nil
+}
+
+// profiles reads any number of "<profile ...>" formulas, kept raw.
+func (p *relParser) profiles(r *Relation) error {
 	var profiles []string
 	for p.peek() == '<' {
 		start := p.i
 		end := strings.IndexByte(p.s[p.i:], '>')
 		if end < 0 {
-			return r, fmt.Errorf("unterminated build profile list of %q", r.Name)
+			return fmt.Errorf("unterminated build profile list of %q", r.Name)
 		}
 		p.i += end + 1
 		profiles = append(profiles, strings.Join(strings.Fields(p.s[start:p.i]), " "))
 		p.skipSpace()
 	}
 	r.Profiles = strings.Join(profiles, " ")
-	return r, nil
+	return nil
 }
 
 // checkName accepts package names of policy 5.6.1 ([a-z0-9][a-z0-9+.-]*),

@@ -1,9 +1,9 @@
 package debversion
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -228,52 +228,10 @@ func TestCompareNoAlloc(t *testing.T) {
 	}
 }
 
-func TestParse(t *testing.T) {
-	good := []struct {
-		in   string
-		want Version
-		str  string
-	}{
-		{"1.0", Version{0, "1.0", ""}, "1.0"},
-		{"1.0-1", Version{0, "1.0", "1"}, "1.0-1"},
-		{"1:1.0-1", Version{1, "1.0", "1"}, "1:1.0-1"},
-		{"0:1.0", Version{0, "1.0", ""}, "1.0"},
-		{"16.13-1.pgdg120+1", Version{0, "16.13", "1.pgdg120+1"}, "16.13-1.pgdg120+1"},
-		{"1.0-rc1-1", Version{0, "1.0-rc1", "1"}, "1.0-rc1-1"},
-		{"2:1.0~rc1+dfsg-1~bpo12+1", Version{2, "1.0~rc1+dfsg", "1~bpo12+1"}, "2:1.0~rc1+dfsg-1~bpo12+1"},
-		{"9.2p1-2+deb12u3", Version{0, "9.2p1", "2+deb12u3"}, "9.2p1-2+deb12u3"},
-		{"0", Version{0, "0", ""}, "0"},
-		{"2147483647:1", Version{2147483647, "1", ""}, "2147483647:1"},
-	}
-	for _, g := range good {
-		v, err := Parse(g.in)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", g.in, err)
-			continue
-		}
-		if v != g.want {
-			t.Errorf("Parse(%q) = %#v, want %#v", g.in, v, g.want)
-		}
-		if s := v.String(); s != g.str {
-			t.Errorf("Parse(%q).String() = %q, want %q", g.in, s, g.str)
-		}
-	}
-	bad := []string{
-		"", " 1.0", "1.0 ", "a1.0", ":1.0", "1:", "x:1.0", "-1:1.0", "1.0-", "-1", "1:-1",
-		"1.0_1", "1.0-1_1", "1.0-1:1", "1.0-1-", "1.0/1", "1.0 1", "2147483648:1", "1:a",
-		"1.0-1~bpo!", "1:1:1", "1.0:1",
-	}
-	for _, in := range bad {
-		_, err := Parse(in)
-		if err == nil {
-			t.Errorf("Parse(%q): no error", in)
-			continue
-		}
-		if !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
-			t.Errorf("Parse(%q): error does not quote the input: %v", in, err)
-		}
-	}
-}
+// policyVersion matches the versions of Debian policy 5.6.12 (the hyphen
+// is allowed in the upstream part only when there is a revision); the fuzz
+// test asks dpkg only about those.
+var policyVersion = regexp.MustCompile(`^([0-9]{1,9}:)?([0-9][A-Za-z0-9.+~]*|[0-9][A-Za-z0-9.+~-]*-[A-Za-z0-9.+~]+)$`)
 
 // FuzzCompare checks Compare against dpkg for valid versions. It execs dpkg
 // per input, so it is meant for `go test -fuzz=FuzzCompare` by hand; the
@@ -288,10 +246,7 @@ func FuzzCompare(f *testing.F) {
 		if sign(c) != -sign(Compare(b, a)) {
 			t.Fatalf("not antisymmetric: %q %q", a, b)
 		}
-		if _, err := Parse(a); err != nil {
-			return
-		}
-		if _, err := Parse(b); err != nil {
+		if !policyVersion.MatchString(a) || !policyVersion.MatchString(b) {
 			return
 		}
 		if _, err := exec.LookPath("dpkg"); err != nil {
