@@ -61,7 +61,7 @@ func TestOpenDebtest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := Open(bytes.NewReader(b), int64(len(b)))
+			d, err := OpenNamed("libfoo1.deb", bytes.NewReader(b), int64(len(b)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,8 +71,11 @@ func TestOpenDebtest(t *testing.T) {
 			if d.Control != debtest.Control(sample(comp)) {
 				t.Errorf("Control = %q", d.Control)
 			}
-			if got := d.Field("description"); got != "foo\n long text" {
+			if got := d.Field("description"); got != "foo\nlong text" {
 				t.Errorf("Description = %q", got)
+			}
+			if n := d.Paragraph.Fields[0].Name; n != "Package" || len(d.Paragraph.Fields) < 5 {
+				t.Errorf("Paragraph = %v", d.Paragraph)
 			}
 			if string(d.Members["postinst"]) != "#!/bin/sh\n" || d.Modes["postinst"] != 0o755 {
 				t.Errorf("postinst = %q mode %o", d.Members["postinst"], d.Modes["postinst"])
@@ -80,8 +83,8 @@ func TestOpenDebtest(t *testing.T) {
 			if got := d.Conffiles(); len(got) != 1 || got[0] != "/etc/foo.conf" {
 				t.Errorf("Conffiles = %q", got)
 			}
-			if got := d.MD5Sums()["usr/bin/foo"]; got != "c1111bd512b29e821b120b86446026b8" { // md5("bin")
-				t.Errorf("md5sums[usr/bin/foo] = %q (all %v)", got, d.MD5Sums())
+			if got := string(d.Members["md5sums"]); !strings.Contains(got, "c1111bd512b29e821b120b86446026b8  usr/bin/foo\n") { // md5("bin")
+				t.Errorf("md5sums = %q", got)
 			}
 			want := "./ ./etc/ ./etc/foo.conf ./usr/ ./usr/bin/ ./usr/bin/foo ./usr/bin/bar"
 			if got := strings.Join(names(t, d), " "); got != want {
@@ -170,6 +173,17 @@ func TestErrorsNameFileAndMember(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 
+	// A control file deb822 rejects (here a duplicate field) names the file and the line.
+	bad := sample("xz")
+	bad.Extra = [][2]string{{"Version", "2"}}
+	if b, err = debtest.Build(bad); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenNamed("libfoo_1.0_amd64.deb", bytes.NewReader(b), int64(len(b)))
+	if err == nil || !strings.HasPrefix(err.Error(), "libfoo_1.0_amd64.deb: control.tar.gz: control: deb822: line ") || !strings.Contains(err.Error(), "duplicate field") {
+		t.Fatalf("duplicate field err = %v", err)
+	}
+
 	if _, err := OpenNamed("x.deb", strings.NewReader("hello world"), 11); err == nil || !strings.HasPrefix(err.Error(), "x.deb: ") {
 		t.Fatalf("not-a-deb err = %v", err)
 	}
@@ -208,7 +222,7 @@ func TestExternalXZ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Open(bytes.NewReader(b), int64(len(b)))
+	d, err := OpenNamed("libfoo1.deb", bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
