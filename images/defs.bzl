@@ -3,7 +3,7 @@
 Every image is FROM //images:base, the Debian base system. For an image `img` and each pinned
 major version N:
   //images:img_N                  the image (an OCI layout directory) and img_N.digest
-  //images:img_N_{debian,pgdg}_layer  its package layers
+  //images:img_N_{debian,pgdg}_layer  its package layers (IMAGE_LAYERS)
   //images:img_N_load             `bazel run` loads it into Docker as ci-images/img:<pg version>
 and the groups //images:img_all and //images:pgN. A set that is not in images/apt.lock.json
 yet (for example pgdg sets on a machine that cannot reach apt.postgresql.org) gives targets that
@@ -16,18 +16,26 @@ load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load")
 
 # Fixed ids: Debian's adduser would pick the first free system uid, which depends on the order
 # of installation; images must not.
-POSTGRES_USER = {"createhome": True, "gecos": "PostgreSQL administrator", "gid": 999, "group": "postgres", "groups": ["ssl-cert"], "home": "/var/lib/postgresql", "name": "postgres", "shell": "/bin/bash", "uid": 999}
+POSTGRES_USER = {"create_home": True, "gecos": "PostgreSQL administrator", "gid": 999, "group": "postgres", "groups": ["ssl-cert"], "home": "/var/lib/postgresql", "name": "postgres", "shell": "/bin/bash", "uid": 999}
 
 # ssl-cert's postinst adds this group; postgresql-common's adds postgres to it.
 SSL_CERT_GROUP = {"gid": 998, "name": "ssl-cert"}
-CIRCLECI_USER = {"createhome": True, "gecos": "CI user", "gid": 1000, "group": "circleci", "home": "/home/circleci", "name": "circleci", "shell": "/bin/bash", "uid": 1000}
-POSTGRES_RUN_DIR = {"group": "postgres", "mode": "2777", "owner": "postgres", "path": "var/run/postgresql"}
+CIRCLECI_USER = {"create_home": True, "gecos": "CI user", "gid": 1000, "group": "circleci", "home": "/home/circleci", "name": "circleci", "shell": "/bin/bash", "uid": 1000}
+POSTGRES_RUN_DIR = {"group": "postgres", "mode": 0o2777, "owner": "postgres", "path": "var/run/postgresql"}
 
 # What postgresql-common's postinst does to directories (besides /var/run/postgresql).
 POSTGRES_DIRS = [
     POSTGRES_RUN_DIR,
-    {"group": "postgres", "mode": "1775", "owner": "root", "path": "var/log/postgresql"},
-    {"group": "postgres", "mode": "0755", "owner": "postgres", "path": "etc/postgresql"},
+    {"group": "postgres", "mode": 0o1775, "owner": "root", "path": "var/log/postgresql"},
+    {"group": "postgres", "mode": 0o755, "owner": "postgres", "path": "etc/postgresql"},
+]
+
+# The layers of an image above the base image, slowest-changing first, and the sources
+# (images/sources.json) whose packages each one holds. A locked package from a source that is not
+# listed fails the build.
+IMAGE_LAYERS = [
+    struct(name = "debian", sources = ["debian", "debian-updates", "debian-security"]),
+    struct(name = "pgdg", sources = ["pgdg", "pgdg-archive"]),
 ]
 
 DEFAULT_ENV = {
@@ -41,6 +49,15 @@ def _labels(keys):
 def _has(keys, name):
     """Whether the package called name is among keys (the CA bundle needs ca-certificates)."""
     return len([k for k in keys if PACKAGES[k]["name"] == name]) > 0
+
+def _split(image, keys):
+    """The packages keys grouped by IMAGE_LAYERS: a list of (layer name, keys), empty ones left out."""
+    layer_of = {source: layer.name for layer in IMAGE_LAYERS for source in layer.sources}
+    for k in keys:
+        if PACKAGES[k]["repo"] not in layer_of:
+            fail("%s: package %s comes from source %r, which no entry of IMAGE_LAYERS in images/defs.bzl lists" % (image, k, PACKAGES[k]["repo"]))
+    parts = [(layer.name, [k for k in keys if layer_of[PACKAGES[k]["repo"]] == layer.name]) for layer in IMAGE_LAYERS]
+    return [p for p in parts if p[1]]
 
 def debian_base(name = "base", package_set = "base", visibility = None):
     """The Debian base system (what debootstrap --variant=minbase installs), FROM scratch.
@@ -91,9 +108,9 @@ def ci_image(
         visibility = None):
     """One image built from one locked package set, FROM the Debian base image.
 
-    Layers, slowest-changing first: the base image's, then the set's Debian packages, then its
-    pgdg packages (the pinned Postgres), each recording the packages below it in the dpkg
-    database, so `dpkg -l` tells the truth at every level.
+    Layers, slowest-changing first: the base image's, then one per IMAGE_LAYERS entry (the
+    set's Debian packages, then its pgdg packages: the pinned Postgres), each recording the
+    packages below it in the dpkg database, so `dpkg -l` tells the truth at every level.
 
     Args:
       name: target name, e.g. "exttester_16".
@@ -119,12 +136,7 @@ def ci_image(
         missing = [k for k in below if k not in SETS[package_set]]
         if missing:
             fail("%s: set %s lacks %d packages of the base set %s (e.g. %s): re-lock with tools/bazel run //images:lock" % (name, package_set, len(missing), base_set, missing[0]))
-        rest = [k for k in SETS[package_set] if k not in below]
-        parts = [
-            ("debian", [k for k in rest if not PACKAGES[k]["repo"].startswith("pgdg")]),
-            ("pgdg", [k for k in rest if PACKAGES[k]["repo"].startswith("pgdg")]),
-        ]
-        parts = [p for p in parts if p[1]]
+        parts = _split(name, [k for k in SETS[package_set] if k not in below])
         for i, (suffix, keys) in enumerate(parts):
             last = i == len(parts) - 1
             deb_layer(
@@ -161,29 +173,32 @@ def ci_image(
     oci_load(
         name = name + "_load",
         image = ":" + name,
+        # "~" is not allowed in a tag: "18~beta3" is tagged 18beta3, the rule of tools/tags
+        # (tags.Version), which computes the pushed tags.
         repo_tags = ["%s/%s:%s" % (repository, name.rsplit("_", 1)[0] if pg_version else name, pg_version.replace("~", "") if pg_version else "latest")],
         target_compatible_with = compat,
     )
 
-def pg_images(image, **kwargs):
-    """ci_image for every version in PG_VERSIONS, plus the group //images:<image>_all.
+def pg_images(name, **kwargs):
+    """ci_image for every version in PG_VERSIONS, plus the group //images:<name>_all.
 
     Args:
-      image: image name; the lockfile sets are <image>_<major>.
+      name: image name; the targets and lockfile sets are <name>_<major>.
       **kwargs: passed to ci_image.
     """
     names = []
     for major in sorted(PG_VERSIONS):
-        name = "%s_%s" % (image, major)
-        ci_image(name = name, package_set = name, pg_version = PG_VERSIONS[major], **kwargs)
-        names.append(":" + name)
-    native.filegroup(name = image + "_all", srcs = names)
+        image = "%s_%s" % (name, major)
+        ci_image(name = image, package_set = image, pg_version = PG_VERSIONS[major], **kwargs)
+        names.append(":" + image)
+    native.filegroup(name = name + "_all", srcs = names)
 
-def pg_groups(images):
-    """The groups //images:pg<major>: every image of one Postgres major version.
+def pg_groups(name, images):
+    """The groups //images:<name><major>: every image of one Postgres major version.
 
     Args:
+      name: prefix of the group names, e.g. "pg" for //images:pg16.
       images: the per-version image names.
     """
     for major in sorted(PG_VERSIONS):
-        native.filegroup(name = "pg" + major, srcs = [":%s_%s" % (image, major) for image in images])
+        native.filegroup(name = name + major, srcs = [":%s_%s" % (image, major) for image in images])

@@ -4,32 +4,42 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ci-images/ci-images/tools/internal/debtest"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/ci-images/ci-images/tools/internal/debtest"
+	"github.com/ci-images/ci-images/tools/maintscript"
 )
 
 var testEpoch = time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
 
-func inputs(t *testing.T, debs ...debtest.Deb) []Input {
+// inputs writes the packages as .deb files into a new directory and returns their paths.
+func inputs(t *testing.T, debs ...debtest.Deb) []string {
 	t.Helper()
-	var in []Input
+	dir := t.TempDir()
+	var in []string
 	for _, d := range debs {
 		b, err := debtest.Build(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in = append(in, Input{Path: d.Package + "_" + d.Version + "_" + d.Architecture + ".deb", ReaderAt: bytes.NewReader(b), Size: int64(len(b))})
+		p := filepath.Join(dir, d.Package+"_"+d.Version+"_"+d.Architecture+".deb")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, p)
 	}
 	return in
 }
@@ -39,11 +49,11 @@ type tarEntry struct {
 	body string
 }
 
-func writeLayer(t *testing.T, in []Input, opts Options) ([]byte, Summary) {
+func writeLayer(t *testing.T, in []string, opts Options) ([]byte, Summary) {
 	t.Helper()
 	var buf bytes.Buffer
-	if opts.Epoch.IsZero() {
-		opts.Epoch = testEpoch
+	if opts.SourceDateEpoch == 0 {
+		opts.SourceDateEpoch = testEpoch.Unix()
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = t.TempDir()
@@ -53,6 +63,14 @@ func writeLayer(t *testing.T, in []Input, opts Options) ([]byte, Summary) {
 		t.Fatal(err)
 	}
 	return buf.Bytes(), sum
+}
+
+// writeLayerOneCPU is writeLayer with GOMAXPROCS 1: one reader, one spool file, one gzip
+// worker.
+func writeLayerOneCPU(t *testing.T, in []string, opts Options) ([]byte, Summary) {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	return writeLayer(t, in, opts)
 }
 
 func readTar(t *testing.T, b []byte) ([]string, map[string]tarEntry) {
@@ -113,8 +131,8 @@ func libfoo() debtest.Deb {
 
 func TestOrderMtimesMergedUsr(t *testing.T) {
 	// Input order must not matter.
-	a, sum := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true})
-	b, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true, Concurrency: 1})
+	a, sum := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{Config: Config{MergedUsr: true}})
+	b, _ := writeLayerOneCPU(t, inputs(t, coreutils(), libfoo()), Options{Config: Config{MergedUsr: true}})
 	if !bytes.Equal(a, b) {
 		t.Fatal("layer depends on input order or concurrency")
 	}
@@ -197,7 +215,7 @@ func TestOrderMtimesMergedUsr(t *testing.T) {
 }
 
 func TestDpkgDatabase(t *testing.T) {
-	out, _ := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true})
+	out, _ := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{Config: Config{MergedUsr: true}})
 	_, m := readTar(t, out)
 	const db = "var/lib/dpkg/"
 	wantStatus := `Package: coreutils
@@ -326,7 +344,7 @@ func TestConflicts(t *testing.T) {
 	a := debtest.Deb{Package: "pkg-a", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/share/x/file", Body: "A"}, {Path: "usr/share/same", Body: "same"}}}
 	b := debtest.Deb{Package: "pkg-b", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/share/x/file", Body: "B"}, {Path: "usr/share/same", Body: "same"}}}
 	var buf bytes.Buffer
-	_, err := Write(&buf, inputs(t, a, b), Options{Epoch: testEpoch, TempDir: t.TempDir()})
+	_, err := Write(&buf, inputs(t, a, b), Options{SourceDateEpoch: testEpoch.Unix(), TempDir: t.TempDir()})
 	if err == nil {
 		t.Fatal("expected a conflict error")
 	}
@@ -338,7 +356,7 @@ func TestConflicts(t *testing.T) {
 	// Merged /usr makes /bin/x and /usr/bin/x the same path.
 	c := debtest.Deb{Package: "pkg-c", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "bin/tool", Body: "C"}}}
 	d := debtest.Deb{Package: "pkg-d", Version: "1", Architecture: "all", Files: []debtest.File{{Path: "usr/bin/tool", Link: "other"}}}
-	_, err = Write(&buf, inputs(t, c, d), Options{Epoch: testEpoch, MergedUsr: true, TempDir: t.TempDir()})
+	_, err = Write(&buf, inputs(t, c, d), Options{Config: Config{MergedUsr: true}, SourceDateEpoch: testEpoch.Unix(), TempDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "/usr/bin/tool") || !strings.Contains(err.Error(), "file vs symlink") {
 		t.Fatalf("merged-usr conflict err = %v", err)
 	}
@@ -387,7 +405,7 @@ fi
 		Files:   []debtest.File{{Path: "usr/bin/clang", Body: "clang", Mode: 0o755}, {Path: "bin/lowcc", Body: "x"}},
 		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/cc cc /usr/bin/clang 10; update-alternatives --install /usr/bin/low low /bin/lowcc 5\n"},
 	}
-	out, sum := writeLayer(t, inputs(t, gcc, clang), Options{MergedUsr: true, Effects: Effects{Alternatives: true}})
+	out, sum := writeLayer(t, inputs(t, gcc, clang), Options{Config: Config{MergedUsr: true, Effects: Effects{Alternatives: true}}})
 	_, m := readTar(t, out)
 	link := func(p string) string {
 		e, ok := m[p]
@@ -425,7 +443,7 @@ fi
 	}
 }
 
-func TestUsersDirsExtraFiles(t *testing.T) {
+func TestUsersAndDirs(t *testing.T) {
 	bp := debtest.Deb{Package: "base-passwd", Version: "3.6.1", Architecture: "amd64", Essential: true,
 		Files: []debtest.File{
 			{Path: "usr/share/base-passwd/passwd.master", Body: "root:*:0:0:root:/root:/bin/bash\ndaemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"},
@@ -436,10 +454,9 @@ func TestUsersDirsExtraFiles(t *testing.T) {
 			{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", Shell: "/bin/bash", Gecos: "PostgreSQL administrator,,,", CreateHome: true},
 			{Name: "circleci", UID: 1000, Home: "/home/circleci", Shell: "/bin/bash", Groups: []string{"sudo"}, CreateHome: true},
 		},
-		Dirs:  []Dir{{Path: "/var/run/postgresql", Mode: 0o2777, Owner: "postgres"}},
-		Files: []File{{Path: "/etc/locale.gen", Body: []byte("en_US.UTF-8 UTF-8\n")}, {Path: "/bin/sh", Link: "dash"}},
+		Dirs: []Dir{{Path: "/var/run/postgresql", Mode: 0o2777, Owner: "postgres"}},
 	}
-	out, _ := writeLayer(t, inputs(t, bp), Options{MergedUsr: true, Effects: fx})
+	out, _ := writeLayer(t, inputs(t, bp), Options{Config: Config{MergedUsr: true, Effects: fx}})
 	_, m := readTar(t, out)
 	if got, want := m["etc/passwd"].body, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\npostgres:x:999:999:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash\ncircleci:x:1000:1000::/home/circleci:/bin/bash\n"; got != want {
 		t.Errorf("passwd:\n%s\nwant:\n%s", got, want)
@@ -463,15 +480,9 @@ func TestUsersDirsExtraFiles(t *testing.T) {
 	if h := m["home/circleci"].hdr; h.Uid != 1000 || h.Typeflag != tar.TypeDir {
 		t.Errorf("home/circleci: %+v", h)
 	}
-	if m["etc/locale.gen"].body != "en_US.UTF-8 UTF-8\n" {
-		t.Error("extra file missing")
-	}
-	if h := m["usr/bin/sh"].hdr; h.Linkname != "dash" {
-		t.Errorf("extra symlink /bin/sh not placed at usr/bin/sh: %+v", h)
-	}
 	// Unknown owner is an error.
 	var buf bytes.Buffer
-	_, err := Write(&buf, inputs(t, bp), Options{TempDir: t.TempDir(), Effects: Effects{Dirs: []Dir{{Path: "/x", Mode: 0o755, Owner: "nobody-here"}}}})
+	_, err := Write(&buf, inputs(t, bp), Options{Config: Config{Effects: Effects{Dirs: []Dir{{Path: "/x", Mode: 0o755, Owner: "nobody-here"}}}}, TempDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "nobody-here") {
 		t.Errorf("unknown owner err = %v", err)
 	}
@@ -483,7 +494,7 @@ func TestCACertificates(t *testing.T) {
 			{Path: "usr/share/ca-certificates/mozilla/B_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"},
 			{Path: "usr/share/ca-certificates/mozilla/A_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----"},
 		}}
-	out, _ := writeLayer(t, inputs(t, ca), Options{Effects: Effects{CACertificates: true}})
+	out, _ := writeLayer(t, inputs(t, ca), Options{Config: Config{Effects: Effects{CACertificates: true}}})
 	_, m := readTar(t, out)
 	want := "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"
 	if got := m["etc/ssl/certs/ca-certificates.crt"].body; got != want {
@@ -499,8 +510,8 @@ func TestCACertificates(t *testing.T) {
 
 func TestCompressionDeterministic(t *testing.T) {
 	for _, c := range []string{"gzip", "zstd"} {
-		a, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true, Compression: c})
-		b, _ := writeLayer(t, inputs(t, libfoo(), coreutils()), Options{MergedUsr: true, Compression: c, Concurrency: 1})
+		a, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{Config: Config{MergedUsr: true, Compression: c}})
+		b, sum := writeLayerOneCPU(t, inputs(t, libfoo(), coreutils()), Options{Config: Config{MergedUsr: true, Compression: c}})
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: outputs differ", c)
 		}
@@ -516,48 +527,26 @@ func TestCompressionDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true})
+			raw, rawSum := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{Config: Config{MergedUsr: true}})
 			if !bytes.Equal(plain, raw) {
 				t.Error("gunzipped layer differs from the uncompressed layer")
 			}
+			if d := sha256.Sum256(raw); sum.DiffID != "sha256:"+hex.EncodeToString(d[:]) || rawSum.DiffID != sum.DiffID {
+				t.Errorf("diff_id %s (uncompressed: %s), want the sha256 of the tar %x", sum.DiffID, rawSum.DiffID, d)
+			}
 		}
+	}
+	var buf bytes.Buffer
+	if _, err := Write(&buf, inputs(t, libfoo()), Options{Config: Config{Compression: "lzma"}, TempDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), `unknown compression "lzma"`) {
+		t.Errorf("unknown compression: err = %v", err)
 	}
 }
 
-func TestInputFromPathAndExternalXZ(t *testing.T) {
+// A missing file is an error naming it.
+func TestMissingFile(t *testing.T) {
 	dir := t.TempDir()
-	var in []Input
-	for _, d := range []debtest.Deb{coreutils(), libfoo()} {
-		b, err := debtest.Build(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, d.Package+".deb")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		in = append(in, Input{Path: p})
-	}
-	a, sum := writeLayer(t, in, Options{MergedUsr: true})
-	if sum.Packages[0].File != filepath.Join(dir, "coreutils.deb") {
-		t.Errorf("summary file = %q", sum.Packages[0].File)
-	}
-	b, _ := writeLayer(t, inputs(t, coreutils(), libfoo()), Options{MergedUsr: true})
-	if !bytes.Equal(a, b) {
-		t.Error("layer from files differs from layer from readers")
-	}
-	xz, err := exec.LookPath("xz")
-	if err != nil {
-		t.Log("xz not on PATH; external xz not compared")
-		return
-	}
-	c, _ := writeLayer(t, in, Options{MergedUsr: true, XZCommand: xz})
-	if !bytes.Equal(a, c) {
-		t.Error("layer with external xz differs")
-	}
-	// A missing file is an error naming it.
 	var buf bytes.Buffer
-	_, err = Write(&buf, []Input{{Path: filepath.Join(dir, "missing.deb")}}, Options{TempDir: dir})
+	_, err := Write(&buf, []string{filepath.Join(dir, "missing.deb")}, Options{TempDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "missing.deb") {
 		t.Errorf("missing file err = %v", err)
 	}
@@ -597,7 +586,7 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 			{Path: "usr/bin/other", Body: "other"}, // diverted for every package but "other"
 			{Path: "usr/share/doc/tool", Link: "../../bin/pg_config"},
 		}}
-	out, sum := writeLayer(t, inputs(t, libpq, common), Options{MergedUsr: true})
+	out, sum := writeLayer(t, inputs(t, libpq, common), Options{Config: Config{MergedUsr: true}})
 	_, m := readTar(t, out)
 	want := map[string]string{
 		"usr/bin/pg_config":                "#!/bin/sh\nwrapper\n",
@@ -633,7 +622,7 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 	// Effects.Diversions, and no diversions file without diversions.
 	dash := debtest.Deb{Package: "dash", Version: "0.5.12-2", Architecture: "amd64", Files: []debtest.File{{Path: "bin/sh", Link: "dash"}}}
 	bash := debtest.Deb{Package: "bash", Version: "5.2", Architecture: "amd64", Files: []debtest.File{{Path: "bin/sh", Link: "bash"}}}
-	out, _ = writeLayer(t, inputs(t, dash, bash), Options{MergedUsr: true, Effects: Effects{Diversions: []Diversion{{Path: "/bin/sh", DivertTo: "/bin/sh.distrib", Package: "dash"}}}})
+	out, _ = writeLayer(t, inputs(t, dash, bash), Options{Config: Config{MergedUsr: true, Effects: Effects{Diversions: []maintscript.Diversion{{Path: "/bin/sh", DivertTo: "/bin/sh.distrib", Package: "dash"}}}}})
 	_, m = readTar(t, out)
 	if m["usr/bin/sh"].hdr.Linkname != "dash" || m["usr/bin/sh.distrib"].hdr.Linkname != "bash" {
 		t.Errorf("sh -> %q, sh.distrib -> %q", m["usr/bin/sh"].hdr.Linkname, m["usr/bin/sh.distrib"].hdr.Linkname)
@@ -650,7 +639,7 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 	if _, err := exec.LookPath("dpkg-divert"); err != nil {
 		t.Skip("dpkg-divert not on PATH")
 	}
-	out, _ = writeLayer(t, inputs(t, libpq, common), Options{MergedUsr: true})
+	out, _ = writeLayer(t, inputs(t, libpq, common), Options{Config: Config{MergedUsr: true}})
 	root := t.TempDir()
 	extract(t, out, root)
 	admin := filepath.Join(root, "var/lib/dpkg")
@@ -661,41 +650,6 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 	s, err := exec.Command("dpkg-query", "--admindir="+admin, "-S", "/usr/bin/pg_config").CombinedOutput()
 	if err != nil || !strings.Contains(string(s), "postgresql-common, libpq-dev: /usr/bin/pg_config\n") {
 		t.Errorf("dpkg-query -S: %v\n%s", err, s)
-	}
-}
-
-func TestParseDiversions(t *testing.T) {
-	for _, tc := range []struct {
-		script string
-		want   string // path>to@pkg, ... ("" package: local)
-		warn   int
-	}{
-		{"dpkg-divert /x", "/x>/x.distrib@me", 0},
-		{"/usr/bin/dpkg-divert --divert /y --package p --no-rename --add /x", "/x>/y@p", 0},
-		{"dpkg-divert --local --divert=/y /x; dpkg-divert --package q --add /z || true", "/x>/y@,/z>/z.distrib@q", 0},
-		{"dpkg-divert --package p --local --add /x", "/x>/x.distrib@", 0},
-		{"dpkg-divert --remove /x\ndpkg-divert --list 'x*'\ndpkg-divert --test --add /x", "", 0},
-		{"# dpkg-divert --add /x\n  # dpkg-divert --package foo --add --rename \\\n  #   --divert /a /b", "", 0},
-		{"dpkg-divert --add relative", "", 1},
-		{"dpkg-divert --add /a /b", "", 1},
-		{"dpkg-divert --frobnicate /a", "", 1},
-		{"dpkg-divert --package $PKG --add /a", "", 1},
-		{"if [ \"$1\" = configure ] && [ -z \"$2\" ]; then\n dpkg-divert /a\nfi", "/a>/a.distrib@me", 0},
-		{"if [ \"$1\" = \"upgrade\" ]; then\n dpkg-divert /a\nfi\ndpkg-divert /b", "/b>/b.distrib@me", 0},
-		{"case \"$1\" in\n configure) dpkg-divert /a ;;\n remove) dpkg-divert /b ;;\n *) dpkg-divert /c ;;\nesac", "/a>/a.distrib@me,/c>/c.distrib@me", 0},
-	} {
-		ds, w := parseDiversions(tc.script, "me", "postinst")
-		var got []string
-		for _, d := range ds {
-			pkg := d.pkg
-			if d.local {
-				pkg = ""
-			}
-			got = append(got, d.path+">"+d.to+"@"+pkg)
-		}
-		if strings.Join(got, ",") != tc.want || len(w) != tc.warn {
-			t.Errorf("%q:\ngot  %q, %d warnings %q\nwant %q, %d warnings", tc.script, strings.Join(got, ","), len(w), w, tc.want, tc.warn)
-		}
 	}
 }
 
@@ -713,7 +667,7 @@ func overlay(t *testing.T, m map[string]string, layer []byte) {
 	}
 }
 
-func TestInstalledAndNoPackageData(t *testing.T) {
+func TestInstalled(t *testing.T) {
 	bp := debtest.Deb{Package: "base-passwd", Version: "3.6.1", Architecture: "amd64",
 		Files: []debtest.File{
 			{Path: "usr/share/base-passwd/passwd.master", Body: "root:*:0:0:root:/root:/bin/bash\n"},
@@ -742,7 +696,7 @@ func TestInstalledAndNoPackageData(t *testing.T) {
 	upper := []debtest.Deb{common, newtool, editor}
 
 	fx := Effects{Alternatives: true, CACertificates: true, Users: []User{{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", CreateHome: true}}}
-	opts := Options{MergedUsr: true, Effects: fx}
+	opts := Options{Config: Config{MergedUsr: true, Effects: fx}}
 	combined, _ := writeLayer(t, inputs(t, append(append([]debtest.Deb{}, base...), upper...)...), opts)
 	want := map[string]string{}
 	overlay(t, want, combined)
@@ -800,60 +754,10 @@ func TestInstalledAndNoPackageData(t *testing.T) {
 	overlay(t, got, u2)
 	compare("base2+upper2", got)
 
-	// Data-only layers (no database, no effects) and a database layer.
-	d1, _ := writeLayer(t, inputs(t, base...), Options{MergedUsr: true, NoDpkgDatabase: true})
-	d2, _ := writeLayer(t, inputs(t, upper...), Options{MergedUsr: true, NoDpkgDatabase: true, Installed: inputs(t, base...)})
-	dbOpts := opts
-	dbOpts.NoPackageData = true
-	dbOpts.Installed = inputs(t, base...)
-	top, _ := writeLayer(t, inputs(t, upper...), dbOpts)
-	_, tm := readTar(t, top)
-	for p := range tm {
-		if strings.HasPrefix(p, "usr/share/tool") || p == "usr/bin/pg_config" || p == "usr/bin/ed" {
-			t.Errorf("NoPackageData layer has package file %s", p)
-		}
-	}
-	got = map[string]string{}
-	overlay(t, got, d1)
-	overlay(t, got, d2)
-	overlay(t, got, top)
-	compare("data+data+db", got)
-
 	// A package cannot be both installed and new.
 	var buf bytes.Buffer
 	_, err := Write(&buf, inputs(t, tool), Options{TempDir: t.TempDir(), Installed: inputs(t, tool)})
 	if err == nil || !strings.Contains(err.Error(), "given twice") || !strings.Contains(err.Error(), "installed") {
 		t.Errorf("installed and new: err = %v", err)
-	}
-}
-
-// TestLocaleFiles: locales are not compiled here. C.UTF-8 comes with
-// libc-bin (usr/lib/locale/C.utf8), other locales with locales-all
-// (precompiled usr/lib/locale/<name>/ directories); the files the locales scripts would write
-// (etc/locale.gen, etc/default/locale, which the locales package does not
-// ship) are given as Effects.Files and are not listed as package files.
-func TestLocaleFiles(t *testing.T) {
-	libcBin := debtest.Deb{Package: "libc-bin", Version: "2.36-9", Architecture: "amd64",
-		Files: []debtest.File{{Path: "usr/lib/locale/C.utf8/LC_CTYPE", Body: "ctype"}}}
-	locales := debtest.Deb{Package: "locales", Version: "2.36-9", Architecture: "all",
-		Files:   []debtest.File{{Path: "etc/locale.alias", Body: "alias\n"}, {Path: "usr/share/i18n/SUPPORTED", Body: "en_US.UTF-8 UTF-8\n"}},
-		Scripts: map[string]string{"conffiles": "/etc/locale.alias\n"}}
-	fx := Effects{Files: []File{
-		{Path: "/etc/locale.gen", Body: []byte("en_US.UTF-8 UTF-8\n")},
-		{Path: "/etc/default/locale", Body: []byte("LANG=en_US.UTF-8\n")},
-	}}
-	out, _ := writeLayer(t, inputs(t, libcBin, locales), Options{MergedUsr: true, Effects: fx})
-	_, m := readTar(t, out)
-	if m["etc/locale.gen"].body != "en_US.UTF-8 UTF-8\n" || m["etc/default/locale"].body != "LANG=en_US.UTF-8\n" {
-		t.Errorf("locale files: %q %q", m["etc/locale.gen"].body, m["etc/default/locale"].body)
-	}
-	if h := m["etc/default"].hdr; h == nil || h.Typeflag != tar.TypeDir || h.Mode != 0o755 {
-		t.Errorf("etc/default parent: %+v", h)
-	}
-	if m["usr/lib/locale/C.utf8/LC_CTYPE"].body != "ctype" {
-		t.Error("C.utf8 from libc-bin missing")
-	}
-	if l := m["var/lib/dpkg/info/locales.list"].body; strings.Contains(l, "locale.gen") || strings.Contains(l, "default") {
-		t.Errorf("generated locale files listed as package files:\n%s", l)
 	}
 }

@@ -25,10 +25,6 @@ func TestRealDebs(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no .deb files in %s: %v", dir, err)
 	}
-	var in []Input
-	for _, f := range files {
-		in = append(in, Input{Path: f})
-	}
 	outPath := os.Getenv("LAYER_REAL_OUT")
 	if outPath == "" {
 		outPath = filepath.Join(t.TempDir(), "layer.tar")
@@ -39,10 +35,11 @@ func TestRealDebs(t *testing.T) {
 	}
 	defer out.Close()
 	start := time.Now()
-	sum, err := Write(out, in, Options{
-		Epoch: time.Unix(1700000000, 0), MergedUsr: true, Compression: os.Getenv("LAYER_REAL_COMPRESSION"), XZCommand: os.Getenv("LAYER_REAL_XZ"),
-		Effects: Effects{Alternatives: true, CACertificates: true,
-			Users: []User{{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", Shell: "/bin/bash", Gecos: "PostgreSQL administrator,,,"}}},
+	sum, err := Write(out, files, Options{
+		Config: Config{MergedUsr: true, Compression: os.Getenv("LAYER_REAL_COMPRESSION"),
+			Effects: Effects{Alternatives: true, CACertificates: true,
+				Users: []User{{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", Shell: "/bin/bash", Gecos: "PostgreSQL administrator,,,"}}}},
+		SourceDateEpoch: 1700000000,
 	})
 	if err != nil {
 		t.Fatal(err)

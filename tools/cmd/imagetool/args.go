@@ -2,13 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // expandParams replaces every "@file" argument by the lines of that file (Bazel params files),
@@ -40,23 +41,33 @@ func expandParams(args []string) ([]string, error) {
 	return out, nil
 }
 
-// parseEpoch reads SOURCE_DATE_EPOCH-style seconds; "" means 0.
-func parseEpoch(s string) (time.Time, error) {
-	if s == "" {
-		return time.Unix(0, 0).UTC(), nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return time.Time{}, fmt.Errorf("%w: epoch %q: want whole seconds since 1970", errUsage, s)
-	}
-	return time.Unix(n, 0).UTC(), nil
-}
-
 // stringList is a repeatable string flag.
 type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// epochValue is the -epoch flag: SOURCE_DATE_EPOCH in whole seconds since 1970.
+type epochValue int64
+
+func (e *epochValue) String() string { return strconv.FormatInt(int64(*e), 10) }
+
+func (e *epochValue) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return errors.New("want whole seconds since 1970")
+	}
+	*e = epochValue(n)
+	return nil
+}
+
+// epochFlag registers -epoch, SOURCE_DATE_EPOCH (the rules pass the build setting
+// //tools/rules:source_date_epoch); the default, 0, is 1970-01-01T00:00:00Z.
+func epochFlag(fs *flag.FlagSet, use string) *int64 {
+	var e int64
+	fs.Var((*epochValue)(&e), "epoch", "SOURCE_DATE_EPOCH, seconds since 1970: "+use)
+	return &e
+}
 
 // parseFlags expands @params files in args and parses them into fs; a bad flag is a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
@@ -70,13 +81,16 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// readJSON decodes the JSON file at path (a rule-written configuration) into v.
+// readJSON decodes the JSON file at path (a rule-written configuration) into v; a field that v
+// does not have is an error.
 func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

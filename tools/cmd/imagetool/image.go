@@ -10,27 +10,13 @@ import (
 	"github.com/ci-images/ci-images/tools/image"
 )
 
-// imageConfig is the JSON file that the oci_image rule writes (rules_oci's attributes).
-type imageConfig struct {
-	Env          []string          `json:"env"`
-	Entrypoint   []string          `json:"entrypoint"`
-	Cmd          []string          `json:"cmd"`
-	User         string            `json:"user"`
-	Workdir      string            `json:"workdir"`
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	ExposedPorts []string          `json:"exposed_ports"`
-	OS           string            `json:"os"`
-	Architecture string            `json:"architecture"`
-}
-
 func runImage(_ context.Context, e *env, args []string) error {
 	fs := newFlags("image", e)
 	out := fs.String("out", "", "output OCI image layout directory (required)")
 	digestOut := fs.String("digest", "", "file to write the manifest digest to")
 	base := fs.String("base", "", "base image: an OCI image layout directory")
-	cfgPath := fs.String("config", "", "image configuration JSON")
-	epoch := fs.String("epoch", "0", "SOURCE_DATE_EPOCH for every timestamp")
+	cfgPath := fs.String("config", "", "image configuration: JSON of image.Config, as the oci_image rule writes it")
+	epoch := epochFlag(fs, "every timestamp")
 	var layers stringList
 	fs.Var(&layers, "layer", "layer file (repeatable, in order); PATH=DIFFID_FILE names the file holding its diff_id")
 	if err := parseFlags(fs, args); err != nil {
@@ -39,36 +25,16 @@ func runImage(_ context.Context, e *env, args []string) error {
 	if *out == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want -out DIR, and layers as -layer FILE", errUsage)
 	}
-	var c imageConfig
+	o := image.Options{Base: *base, SourceDateEpoch: *epoch}
 	if *cfgPath != "" {
-		if err := readJSON(*cfgPath, &c); err != nil {
+		if err := readJSON(*cfgPath, &o.Config); err != nil {
 			return fmt.Errorf("image config: %w", err)
 		}
 	}
-	o := image.Options{
-		Base: *base,
-		Config: image.Config{
-			Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, User: c.User, WorkingDir: c.Workdir,
-			Labels: c.Labels, ExposedPorts: c.ExposedPorts,
-		},
-		Annotations:  c.Annotations,
-		OS:           c.OS,
-		Architecture: c.Architecture,
-		TempDir:      os.TempDir(),
-	}
-	var err error
-	if o.Epoch, err = parseEpoch(*epoch); err != nil {
-		return err
-	}
 	for _, l := range layers {
-		path, diffIDFile, ok := strings.Cut(l, "=")
-		lay := image.Layer{Path: path}
-		if ok {
-			b, err := os.ReadFile(diffIDFile)
-			if err != nil {
-				return fmt.Errorf("layer %s: %w", path, err)
-			}
-			lay.DiffID = strings.TrimSpace(string(b))
+		lay, err := imageLayer(l)
+		if err != nil {
+			return err
 		}
 		o.Layers = append(o.Layers, lay)
 	}
@@ -86,15 +52,29 @@ func runImage(_ context.Context, e *env, args []string) error {
 	return nil
 }
 
+// imageLayer reads a -layer value: PATH, or PATH=DIFFID_FILE.
+func imageLayer(v string) (image.Layer, error) {
+	path, diffIDFile, ok := strings.Cut(v, "=")
+	lay := image.Layer{Path: path}
+	if ok {
+		b, err := os.ReadFile(diffIDFile)
+		if err != nil {
+			return lay, fmt.Errorf("layer %s: %w", path, err)
+		}
+		lay.DiffID = strings.TrimSpace(string(b))
+	}
+	return lay, nil
+}
+
 func runLoad(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("load", e)
 	layoutDir := fs.String("layout", "", "OCI image layout directory (required)")
 	var tags stringList
 	fs.Var(&tags, "tag", "tag to load the image as (repeatable, at least one)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if *layoutDir == "" || len(tags) == 0 {
+	if *layoutDir == "" || len(tags) == 0 || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want -layout DIR and at least one -tag", errUsage)
 	}
 	d, err := image.Digest(*layoutDir)

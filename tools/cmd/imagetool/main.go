@@ -33,11 +33,10 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
-		"image":      {"assemble an OCI image layout from a base and layers", runImage},
-		"layer":      {"turn .deb files into one reproducible layer", runLayer},
-		"load":       {"load an OCI image layout into the local Docker engine", runLoad},
-		"lock":       {"resolve images/*/packages.json into images/apt.lock.json (verified, deterministic)", runLock},
-		"pgversions": {"print the pinned Postgres versions from pg_versions.bzl", runPGVersions},
+		"image": {"assemble an OCI image layout from a base and layers", runImage},
+		"layer": {"turn .deb files into one reproducible layer", runLayer},
+		"load":  {"load an OCI image layout into the local Docker engine", runLoad},
+		"lock":  {"resolve images/*/packages.json into images/apt.lock.json (verified, deterministic)", runLock},
 	}
 }
 

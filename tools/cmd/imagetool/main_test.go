@@ -18,7 +18,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 
 func TestHelpListsSubcommands(t *testing.T) {
 	code, out, _ := runCmd(t, "help")
-	if code != 0 || !strings.Contains(out, "pgversions") {
+	if code != 0 || !strings.Contains(out, "layer") {
 		t.Fatalf("help: code %d, output %q", code, out)
 	}
 }
@@ -30,17 +30,29 @@ func TestUnknownSubcommand(t *testing.T) {
 	}
 }
 
-func TestPGVersions(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "pg_versions.bzl")
-	if err := os.WriteFile(f, []byte(`PG_VERSIONS = {"17": "17.9", "16": "16.13"}`), 0o644); err != nil {
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "layer.json")
+	if err := os.WriteFile(cfg, []byte(`{"compression": "gzip", "merged_usr": true, "usres": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := runCmd(t, "pgversions", "-file", f)
-	if code != 0 || out != "16\t16.13\n17\t17.9\n" {
-		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errs)
-	}
-	code, _, errs = runCmd(t, "pgversions", "-file", filepath.Join(t.TempDir(), "missing.bzl"))
-	if code != 1 || !strings.Contains(errs, "missing.bzl") {
-		t.Fatalf("missing file: code %d, stderr %q", code, errs)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"layer", "-out", filepath.Join(dir, "l.tar")}, 2, "want -out FILE, -config FILE and at least one .deb"},
+		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "-epoch", "-1", "x.deb"}, 2, "-epoch: want whole seconds since 1970"},
+		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "-epoch", "soon", "x.deb"}, 2, "-epoch: want whole seconds since 1970"},
+		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "x.deb"}, 1, `unknown field "usres"`},
+		{[]string{"layer", "@" + filepath.Join(dir, "missing.params")}, 1, "params file"},
+		{[]string{"image", "-out", filepath.Join(dir, "oci"), "stray"}, 2, "want -out DIR"},
+		{[]string{"load", "-layout", dir}, 2, "want -layout DIR and at least one -tag"},
+		{[]string{"load", "-layout", dir, "-tag", "x:1", "stray"}, 2, "want -layout DIR and at least one -tag"},
+	} {
+		code, _, errs := runCmd(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%q: code %d, stderr %q; want code %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
 	}
 }

@@ -1,11 +1,28 @@
 """oci_image: an OCI image layout directory, with rules_oci's attribute names."""
 
-load(":providers.bzl", "LayerInfo", "OciImageInfo")
+load(":providers.bzl", "LayerInfo", "OciImageInfo", "SourceDateEpochInfo")
+load(":settings.bzl", "SOURCE_DATE_EPOCH_ATTR")
+
+def _layer_arguments(args, tars):
+    """Adds -layer for each tar, with its recorded diff_id when it has one; returns the inputs."""
+    inputs = []
+    for t in tars:
+        if LayerInfo in t:
+            # The writer recorded the diff_id: no need to decompress the layer to hash it.
+            info = t[LayerInfo]
+            args.add("-layer", "%s=%s" % (info.tar.path, info.diffid.path))
+            inputs.extend([info.tar, info.diffid])
+        else:
+            args.add_all(t.files, before_each = "-layer")
+            inputs.extend(t.files.to_list())
+    return inputs
 
 def _oci_image_impl(ctx):
     layout = ctx.actions.declare_directory(ctx.label.name)
     digest = ctx.actions.declare_file(ctx.label.name + ".digest")
     config = ctx.actions.declare_file(ctx.label.name + ".config.json")
+
+    # JSON of image.Config (tools/image/image.go).
     ctx.actions.write(config, json.encode({
         "annotations": ctx.attr.annotations,
         "architecture": ctx.attr.architecture,
@@ -23,21 +40,13 @@ def _oci_image_impl(ctx):
     args.add("-out", layout.path)
     args.add("-digest", digest)
     args.add("-config", config)
-    args.add("-epoch", str(ctx.attr.created))
+    args.add("-epoch", str(ctx.attr._source_date_epoch[SourceDateEpochInfo].seconds))
     inputs = [config]
     if ctx.attr.base:
         base = ctx.attr.base[OciImageInfo].layout
         args.add("-base", base.path)
         inputs.append(base)
-    for t in ctx.attr.tars:
-        if LayerInfo in t:
-            # The writer recorded the diff_id: no need to decompress the layer to hash it.
-            info = t[LayerInfo]
-            args.add("-layer", "%s=%s" % (info.tar.path, info.diffid.path))
-            inputs.extend([info.tar, info.diffid])
-        else:
-            args.add_all(t.files, before_each = "-layer")
-            inputs.extend(t.files.to_list())
+    inputs.extend(_layer_arguments(args, ctx.attr.tars))
     ctx.actions.run(
         executable = ctx.executable._imagetool,
         arguments = [args],
@@ -56,15 +65,14 @@ oci_image = rule(
     implementation = _oci_image_impl,
     doc = """Builds an OCI image layout directory from a base image and layer tarballs.
 
-The same attribute names as rules_oci's oci_image; the output is a directory named after the
-target (an OCI image layout with exactly one manifest) plus `<name>.digest`. Every timestamp is
-`created` (SOURCE_DATE_EPOCH, default 1970), so identical inputs give identical digests.""",
+rules_oci's attribute names; the output is a directory named after the target (an OCI image
+layout with exactly one manifest) plus `<name>.digest`. Every timestamp is the
+source_date_epoch build setting (default 1970), so identical inputs give identical digests.""",
     attrs = {
         "annotations": attr.string_dict(doc = "Annotations of the image manifest."),
         "architecture": attr.string(doc = "CPU architecture; default the base's, or amd64."),
         "base": attr.label(providers = [OciImageInfo], doc = "Base image (another oci_image); none means scratch."),
         "cmd": attr.string_list(doc = "Default arguments; empty keeps the base's."),
-        "created": attr.int(default = 0, doc = "Creation time in seconds since 1970 (SOURCE_DATE_EPOCH)."),
         "entrypoint": attr.string_list(doc = "Entrypoint; empty keeps the base's."),
         "env": attr.string_dict(doc = "Environment variables, merged over the base's."),
         "exposed_ports": attr.string_list(doc = "Ports such as 5432/tcp."),
@@ -73,6 +81,7 @@ target (an OCI image layout with exactly one manifest) plus `<name>.digest`. Eve
         "tars": attr.label_list(allow_files = [".tar", ".tar.gz", ".tgz", ".tar.zst"], doc = "Layer tarballs, applied in order."),
         "user": attr.string(doc = "User (name or uid[:gid]); empty keeps the base's."),
         "workdir": attr.string(doc = "Working directory; empty keeps the base's."),
-        "_imagetool": attr.label(default = "//tools/cmd/imagetool", executable = True, cfg = "exec"),
+        "_imagetool": attr.label(default = "//tools/cmd/imagetool", executable = True, cfg = "exec", doc = "The imagetool binary."),
+        "_source_date_epoch": SOURCE_DATE_EPOCH_ATTR,
     },
 )

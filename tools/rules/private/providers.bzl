@@ -15,3 +15,10 @@ LayerInfo = provider(
         "tar": "File: the compressed layer.",
     },
 )
+
+SourceDateEpochInfo = provider(
+    doc = "The value of the source_date_epoch build setting.",
+    fields = {
+        "seconds": "int: SOURCE_DATE_EPOCH, seconds since 1970.",
+    },
+)
