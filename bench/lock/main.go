@@ -19,12 +19,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/lock"
+	"github.com/ci-images/ci-images/tools/lockfile"
 	"github.com/ci-images/ci-images/tools/resolve"
 	"github.com/ci-images/ci-images/tools/urlrewrite"
 )
@@ -53,6 +55,9 @@ func run() error {
 			return err
 		}
 	}
+	if *mode == "cold" {
+		return cold(*ws, *set, *cache, rw)
+	}
 	in, err := lock.LoadInputs(*ws)
 	if err != nil {
 		return err
@@ -61,69 +66,13 @@ func run() error {
 	if !ok {
 		return fmt.Errorf("no set %s", *set)
 	}
-
-	if *mode == "cold" {
-		return cold(*ws, *set, *cache, rw)
-	}
-	// Warm: fetch from the cache, parse and index once, then resolve repeatedly.
-	c, err := aptrepo.New(http.DefaultClient, aptrepo.Options{CacheDir: *cache, Offline: true, BaseDir: *ws})
+	ix, err := index(*ws, *cache, rw, in, s)
 	if err != nil {
 		return err
 	}
-	var pkgs []resolve.Package
-	prio := map[string]bool{}
-	for _, src := range in.Sources {
-		use := false
-		for _, n := range s.Sources {
-			use = use || n == src.Name
-		}
-		if !use {
-			continue
-		}
-		base := src.URL
-		if rw != nil {
-			base = strings.TrimSuffix(rw.Rewrite(src.URL + "/dists/" + src.Suite + "/InRelease")[0], "/dists/"+src.Suite+"/InRelease")
-		}
-		idx, err := c.Fetch(context.Background(), aptrepo.Source{Name: src.Name, URL: base, Suite: src.Suite,
-			Components: src.Components, Architectures: src.Architectures, Keyring: src.Keyring})
-		if err != nil {
-			return err
-		}
-		for i := range idx.Packages {
-			p := &idx.Packages[i]
-			pkgs = append(pkgs, resolve.Package{Name: p.Name, Version: p.Version, Architecture: p.Architecture,
-				Depends: p.Depends, PreDepends: p.PreDepends, Recommends: p.Recommends, Provides: p.Provides,
-				Conflicts: p.Conflicts, Breaks: p.Breaks, MultiArch: p.MultiArch, Essential: p.Essential,
-				Priority: p.Priority, Repo: src.Name, RepoPriority: src.Priority})
-			for _, bp := range s.BasePriorities {
-				if p.Priority == bp && (p.Architecture == in.Arch || p.Architecture == "all") {
-					prio[p.Name] = true
-				}
-			}
-		}
-	}
-	var reqs []resolve.Request
-	explicit := map[string]bool{}
-	for _, r := range s.Requests {
-		req, err := lock.ParseRequest(r)
-		if err != nil {
-			return err
-		}
-		explicit[req.Name] = true
-	}
-	var base []string
-	for name := range prio {
-		if !explicit[name] {
-			base = append(base, name)
-		}
-	}
-	sort.Strings(base)
-	for _, name := range base {
-		reqs = append(reqs, resolve.Request{Name: name})
-	}
-	for _, r := range s.Requests {
-		req, _ := lock.ParseRequest(r)
-		reqs = append(reqs, resolve.Request{Name: req.Name, Version: req.Version})
+	reqs, _, err := lock.Requests(ix, s)
+	if err != nil {
+		return err
 	}
 	if *printReqs {
 		for _, r := range reqs {
@@ -131,12 +80,40 @@ func run() error {
 		}
 		return nil
 	}
-	ix := resolve.NewIndex(pkgs, in.Arch)
+	return warm(ix, reqs, resolve.Options{Arch: in.Arch, Exclude: s.Exclude}, *n)
+}
+
+// index reads the set's indexes from the cache (offline, as lock does) and indexes them.
+func index(ws, cache string, rw *urlrewrite.Config, in lockfile.Inputs, s lockfile.SetInputs) (*resolve.Index, error) {
+	c, err := aptrepo.New(http.DefaultClient, aptrepo.Options{CacheDir: cache, Offline: true, BaseDir: ws})
+	if err != nil {
+		return nil, err
+	}
+	var repos []*aptrepo.Index
+	for _, src := range in.Sources {
+		if !slices.Contains(s.Sources, src.Name) {
+			continue
+		}
+		if rw != nil {
+			suffix := "/dists/" + src.Suite + "/InRelease"
+			src.URL = strings.TrimSuffix(rw.Rewrite(src.URL + suffix)[0], suffix)
+		}
+		idx, err := c.Fetch(context.Background(), src)
+		if err != nil {
+			return nil, err
+		}
+		repos = append(repos, idx)
+	}
+	return resolve.NewIndex(in.Arch, repos...), nil
+}
+
+// warm resolves reqs n times against the built index and prints the median.
+func warm(ix *resolve.Index, reqs []resolve.Request, opts resolve.Options, n int) error {
 	var times []time.Duration
 	var selected int
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		start := time.Now()
-		res, err := ix.Resolve(reqs, resolve.Options{Arch: in.Arch, Exclude: s.Exclude})
+		res, err := ix.Resolve(reqs, opts)
 		if err != nil {
 			return err
 		}
@@ -145,7 +122,7 @@ func run() error {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	fmt.Printf("warm resolve (index built, %d indexed package versions, %d requests -> %d packages): median %v, min %v over %d runs\n",
-		ix.Len(), len(reqs), selected, times[len(times)/2].Round(time.Microsecond), times[0].Round(time.Microsecond), *n)
+		ix.Len(), len(reqs), selected, times[len(times)/2].Round(time.Microsecond), times[0].Round(time.Microsecond), n)
 	printMem()
 	return nil
 }

@@ -29,15 +29,10 @@ const (
 // SourcesConfig is images/sources.json.
 type SourcesConfig struct {
 	// Arch is the target architecture of every set ("amd64").
-	Arch    string         `json:"arch"`
-	Sources []SourceConfig `json:"sources"`
-}
-
-// SourceConfig is one source of images/sources.json: the aptrepo.Source fields plus
-// mirrors, further base URLs that serve the same pool/ (recorded as extra .deb URLs).
-type SourceConfig struct {
-	aptrepo.Source
-	Mirrors []string `json:"mirrors,omitempty"`
+	Arch string `json:"arch"`
+	// Sources are the repositories; keyring_sha256 is computed, not given. A source
+	// without architectures gets Arch.
+	Sources []aptrepo.Source `json:"sources"`
 }
 
 // PackagesConfig is images/<image>/packages.json.
@@ -139,82 +134,109 @@ func expand(tmpl string, pin *pgversions.Pin) (string, error) {
 // keyrings under workspace, and returns the lock inputs (Recommends false). It never
 // touches the network.
 func LoadInputs(workspace string) (lockfile.Inputs, error) {
-	var in lockfile.Inputs
+	in := lockfile.Inputs{}
+	var err error
+	if in.Arch, in.Sources, err = loadSources(workspace); err != nil {
+		return lockfile.Inputs{}, err
+	}
+	pins, err := loadPGVersions(workspace, &in)
+	if err != nil {
+		return lockfile.Inputs{}, err
+	}
+	if in.Sets, err = loadSets(workspace, pins, in.Sources); err != nil {
+		return lockfile.Inputs{}, err
+	}
+	return in, nil
+}
+
+// loadSources reads sources.json: the architecture and the validated sources, with
+// their keyrings' hashes.
+func loadSources(workspace string) (string, []aptrepo.Source, error) {
 	var sc SourcesConfig
 	if err := decodeStrict(filepath.Join(workspace, SourcesFile), &sc); err != nil {
-		return in, fmt.Errorf("sources: %w", err)
+		return "", nil, fmt.Errorf("sources: %w", err)
 	}
 	if sc.Arch == "" {
-		return in, fmt.Errorf("%s: no arch", SourcesFile)
+		return "", nil, fmt.Errorf("%s: no arch", SourcesFile)
 	}
-	in.Arch = sc.Arch
-	names := map[string]bool{}
-	var allNames []string
-	for _, s := range sc.Sources {
+	seen := map[string]bool{}
+	for i := range sc.Sources {
+		s := &sc.Sources[i]
 		if len(s.Architectures) == 0 {
 			s.Architectures = []string{sc.Arch}
 		}
 		if err := s.Validate(); err != nil {
-			return in, fmt.Errorf("%s: source %q: %w", SourcesFile, s.Name, err)
+			return "", nil, fmt.Errorf("%s: source %q: %w", SourcesFile, s.Name, err)
 		}
-		if names[s.Name] {
-			return in, fmt.Errorf("%s: source %q defined twice", SourcesFile, s.Name)
+		if seen[s.Name] {
+			return "", nil, fmt.Errorf("%s: source %q defined twice", SourcesFile, s.Name)
 		}
-		names[s.Name] = true
-		allNames = append(allNames, s.Name)
+		seen[s.Name] = true
+		if s.KeyringSHA256 != "" {
+			return "", nil, fmt.Errorf("%s: source %s: keyring_sha256 is computed from the keyring, not an input", SourcesFile, s.Name)
+		}
 		if filepath.IsAbs(s.Keyring) {
-			return in, fmt.Errorf("%s: source %s: keyring %s must be workspace-relative", SourcesFile, s.Name, s.Keyring)
+			return "", nil, fmt.Errorf("%s: source %s: keyring %s must be workspace-relative", SourcesFile, s.Name, s.Keyring)
 		}
 		sum, err := fileSHA256(filepath.Join(workspace, s.Keyring))
 		if err != nil {
-			return in, fmt.Errorf("%s: source %s: keyring: %w", SourcesFile, s.Name, err)
+			return "", nil, fmt.Errorf("%s: source %s: keyring: %w", SourcesFile, s.Name, err)
 		}
-		in.Sources = append(in.Sources, lockfile.Source{
-			Name: s.Name, URL: strings.TrimSuffix(s.URL, "/"), Suite: s.Suite,
-			Components: s.Components, Architectures: s.Architectures,
-			Keyring: s.Keyring, KeyringSHA256: sum, Priority: s.Priority, Mirrors: s.Mirrors,
-		})
+		s.URL, s.KeyringSHA256 = strings.TrimSuffix(s.URL, "/"), sum
 	}
+	return sc.Arch, sc.Sources, nil
+}
 
+// loadPGVersions reads pg_versions.bzl into in and returns its pins.
+func loadPGVersions(workspace string, in *lockfile.Inputs) ([]pgversions.Pin, error) {
 	pgPath := filepath.Join(workspace, PGVersionsFile)
 	pins, err := pgversions.Load(pgPath)
 	if err != nil {
-		return in, fmt.Errorf("pg versions: %w", err)
+		return nil, fmt.Errorf("pg versions: %w", err)
 	}
 	if in.PGVersionsSHA256, err = fileSHA256(pgPath); err != nil {
-		return in, fmt.Errorf("pg versions: %w", err)
+		return nil, fmt.Errorf("pg versions: %w", err)
 	}
 	in.PGVersions = map[string]string{}
 	for _, p := range pins {
 		in.PGVersions[p.Major] = p.Version
 	}
+	return pins, nil
+}
 
+// loadSets reads every images/*/packages.json and expands it into its sets.
+func loadSets(workspace string, pins []pgversions.Pin, sources []aptrepo.Source) (map[string]lockfile.SetInputs, error) {
+	var allNames []string
+	known := map[string]bool{}
+	for _, s := range sources {
+		allNames = append(allNames, s.Name)
+		known[s.Name] = true
+	}
 	files, err := filepath.Glob(filepath.Join(workspace, PackagesGlob))
 	if err != nil {
-		return in, fmt.Errorf("packages: %w", err)
+		return nil, fmt.Errorf("packages: %w", err)
 	}
 	sort.Strings(files)
-	in.Sets = map[string]lockfile.SetInputs{}
+	sets := map[string]lockfile.SetInputs{}
 	for _, f := range files {
 		rel, _ := filepath.Rel(workspace, f)
 		rel = filepath.ToSlash(rel)
-		image := filepath.Base(filepath.Dir(f))
 		var pc PackagesConfig
 		if err := decodeStrict(f, &pc); err != nil {
-			return in, fmt.Errorf("packages: %w", err)
+			return nil, fmt.Errorf("packages: %w", err)
 		}
-		sets, err := expandImage(image, rel, pc, pins, allNames, names)
+		expanded, err := expandImage(filepath.Base(filepath.Dir(f)), rel, pc, pins, allNames, known)
 		if err != nil {
-			return in, fmt.Errorf("%s: %w", rel, err)
+			return nil, fmt.Errorf("%s: %w", rel, err)
 		}
-		for name, s := range sets {
-			if _, dup := in.Sets[name]; dup {
-				return in, fmt.Errorf("%s: set %s defined twice", rel, name)
+		for name, s := range expanded {
+			if _, dup := sets[name]; dup {
+				return nil, fmt.Errorf("%s: set %s defined twice", rel, name)
 			}
-			in.Sets[name] = s
+			sets[name] = s
 		}
 	}
-	return in, nil
+	return sets, nil
 }
 
 func expandImage(image, file string, pc PackagesConfig, pins []pgversions.Pin, allSources []string, known map[string]bool) (map[string]lockfile.SetInputs, error) {
@@ -237,40 +259,41 @@ func expandImage(image, file string, pc PackagesConfig, pins []pgversions.Pin, a
 	}
 	base := lockfile.SetInputs{File: file, Sources: srcs, Exclude: pc.Exclude, BasePriorities: pc.BasePriorities}
 	out := map[string]lockfile.SetInputs{}
+	var err error
 	if pc.PerPGVersion {
 		if len(pc.EachPGVersion) > 0 {
 			return nil, errors.New("each_pg_version needs per_pg_version false")
 		}
 		for i := range pins {
 			s := base
-			for _, r := range pc.Requests {
-				e, err := expand(r, &pins[i])
-				if err != nil {
-					return nil, err
-				}
-				s.Requests = append(s.Requests, e)
+			if s.Requests, err = expandAll(nil, pc.Requests, &pins[i]); err != nil {
+				return nil, err
 			}
 			out[image+"_"+pins[i].Major] = s
 		}
 		return out, nil
 	}
 	s := base
-	for _, r := range pc.Requests {
-		e, err := expand(r, nil)
-		if err != nil {
-			return nil, err
-		}
-		s.Requests = append(s.Requests, e)
+	if s.Requests, err = expandAll(nil, pc.Requests, nil); err != nil {
+		return nil, err
 	}
 	for i := range pins {
-		for _, r := range pc.EachPGVersion {
-			e, err := expand(r, &pins[i])
-			if err != nil {
-				return nil, err
-			}
-			s.Requests = append(s.Requests, e)
+		if s.Requests, err = expandAll(s.Requests, pc.EachPGVersion, &pins[i]); err != nil {
+			return nil, err
 		}
 	}
 	out[image] = s
+	return out, nil
+}
+
+// expandAll appends the expansions of tmpls for pin to out.
+func expandAll(out, tmpls []string, pin *pgversions.Pin) ([]string, error) {
+	for _, t := range tmpls {
+		e, err := expand(t, pin)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
 	return out, nil
 }

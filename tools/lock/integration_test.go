@@ -15,6 +15,7 @@ import (
 
 	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/lockfile"
+	"github.com/ci-images/ci-images/tools/resolve"
 	"github.com/ci-images/ci-images/tools/urlrewrite"
 )
 
@@ -75,7 +76,7 @@ func realWorkspace(t *testing.T, sets map[string]PackagesConfig) string {
 	if err := decodeStrict(filepath.Join(root, SourcesFile), &sc); err != nil {
 		t.Fatal(err)
 	}
-	var debian []SourceConfig
+	var debian []aptrepo.Source
 	for _, s := range sc.Sources {
 		if strings.HasPrefix(s.Name, "debian") {
 			debian = append(debian, s)
@@ -230,20 +231,20 @@ func TestLockMatchesAptGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fs []*fetched
+	var repos []*aptrepo.Index
 	for _, src := range in.Sources {
-		f, err := fetchSource(context.Background(), c, rw, src)
+		idx, err := fetchSource(context.Background(), c, rw, src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs = append(fs, f)
+		repos = append(repos, idx)
 	}
-	u := newUniverse(in.Arch, fs)
+	ix := resolve.NewIndex(in.Arch, repos...)
 
 	apt := newAptState(t, main, security)
 	apt.update(t)
 	for _, name := range in.SetNames() {
-		reqs, _, err := u.requests(in.Sets[name])
+		reqs, _, err := Requests(ix, in.Sets[name])
 		if err != nil {
 			t.Fatal(err)
 		}

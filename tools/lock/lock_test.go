@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/internal/testrepo"
 	"github.com/ci-images/ci-images/tools/lockfile"
 	"github.com/ci-images/ci-images/tools/urlrewrite"
@@ -54,13 +55,11 @@ var baseExclude = []string{"adduser", "lsb-base", "netbase", "perl", "perl-base"
 
 // sourcesFor returns sources.json content with canonical URLs given by url(name, served).
 func sourcesFor(f *fixture, url func(name, served string) string) SourcesConfig {
-	src := func(name, served, suite, keyring string, prio int, mirrors ...string) SourceConfig {
-		var s SourceConfig
-		s.Name, s.URL, s.Suite, s.Components, s.Keyring, s.Priority = name, url(name, served), suite, []string{"main"}, keyring, prio
-		s.Mirrors = mirrors
-		return s
+	src := func(name, served, suite, keyring string, prio int, mirrors ...string) aptrepo.Source {
+		return aptrepo.Source{Name: name, URL: url(name, served), Suite: suite, Components: []string{"main"},
+			Keyring: keyring, Priority: prio, Mirrors: mirrors}
 	}
-	return SourcesConfig{Arch: "amd64", Sources: []SourceConfig{
+	return SourcesConfig{Arch: "amd64", Sources: []aptrepo.Source{
 		src("debian", f.debian.Debian.URL, "bookworm", "images/keys/debian.asc", 0),
 		src("debian-updates", f.debian.Debian.URL, "bookworm-updates", "images/keys/debian.asc", 0),
 		src("debian-security", f.debian.Security.URL, "bookworm-security", "images/keys/debian.asc", 0),
@@ -103,7 +102,7 @@ func (f *fixture) read(t *testing.T) (*lockfile.Lockfile, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := lockfile.Unmarshal(b)
+	lf, err := lockfile.Read(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +327,14 @@ func TestLockErrors(t *testing.T) {
 		if _, log, err := f.lock(t, "deb"); err != nil {
 			t.Errorf("deb: %v\n%s", err, log)
 		}
+	})
+	t.Run("keyring_sha256 in sources.json", func(t *testing.T) {
+		f := newFixture(t)
+		sc := sourcesFor(f, func(_, served string) string { return served })
+		sc.Sources[0].KeyringSHA256 = strings.Repeat("0", 64)
+		writeJSON(t, filepath.Join(f.ws, SourcesFile), sc)
+		_, _, err := f.lock(t)
+		oneLine(t, err, SourcesFile, "source debian", "keyring_sha256 is computed")
 	})
 	t.Run("bad packages.json", func(t *testing.T) {
 		f := newFixture(t)

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ci-images/ci-images/tools/aptrepo"
 )
 
 func sample() *Lockfile {
@@ -16,7 +18,7 @@ func sample() *Lockfile {
 		Arch:             "amd64",
 		PGVersions:       map[string]string{"16": "16.13", "17": "17.9"},
 		PGVersionsSHA256: strings.Repeat("a", 64),
-		Sources: []Source{
+		Sources: []aptrepo.Source{
 			{Name: "pgdg", URL: "https://apt.postgresql.org/pub/repos/apt", Suite: "bookworm-pgdg", Components: []string{"main"}, Architectures: []string{"amd64"}, Keyring: "images/keys/pgdg.asc", KeyringSHA256: strings.Repeat("b", 64), Mirrors: []string{"https://apt-archive.postgresql.org/pub/repos/apt"}},
 			{Name: "debian", URL: "https://snapshot.debian.org/archive/debian/20261120T060000Z", Suite: "bookworm", Components: []string{"main"}, Architectures: []string{"amd64"}, Keyring: "images/keys/debian-archive.asc", KeyringSHA256: strings.Repeat("c", 64)},
 			{Name: "pgdg-archive", URL: "https://apt-archive.postgresql.org/pub/repos/apt", Suite: "bookworm-pgdg-archive", Components: []string{"main"}, Architectures: []string{"amd64"}, Keyring: "images/keys/pgdg.asc", KeyringSHA256: strings.Repeat("b", 64), Priority: 100},
@@ -57,7 +59,7 @@ func shuffled(lf *Lockfile, r *rand.Rand) *Lockfile {
 		return c
 	}
 	out := *lf
-	out.Inputs.Sources = append([]Source(nil), lf.Inputs.Sources...)
+	out.Inputs.Sources = append([]aptrepo.Source(nil), lf.Inputs.Sources...)
 	r.Shuffle(len(out.Inputs.Sources), func(i, j int) {
 		out.Inputs.Sources[i], out.Inputs.Sources[j] = out.Inputs.Sources[j], out.Inputs.Sources[i]
 	})
@@ -84,7 +86,7 @@ func shuffled(lf *Lockfile, r *rand.Rand) *Lockfile {
 
 func TestDeterministic(t *testing.T) {
 	base := sample()
-	want, err := Marshal(sample())
+	want, err := marshal(sample())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestDeterministic(t *testing.T) {
 		if s.Inputs.Hash() != base.Inputs.Hash() {
 			t.Fatalf("inputs hash depends on order")
 		}
-		got, err := Marshal(s)
+		got, err := marshal(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,13 +147,13 @@ func TestRoundTrip(t *testing.T) {
 	// Inconsistent files are rejected.
 	bad := sample()
 	bad.Sets["debian15"] = append(bad.Sets["debian15"], "nope_1_amd64")
-	if _, err := Marshal(bad); err == nil || !strings.Contains(err.Error(), "nope_1_amd64") {
+	if _, err := marshal(bad); err == nil || !strings.Contains(err.Error(), "nope_1_amd64") {
 		t.Errorf("dangling set entry: %v", err)
 	}
-	if _, err := Unmarshal([]byte(`{"version": 2}`)); err == nil {
+	if _, err := unmarshal([]byte(`{"version": 2}`)); err == nil {
 		t.Error("version 2 accepted")
 	}
-	if _, err := Unmarshal([]byte(`{"version": 1, "extra": 1}`)); err == nil {
+	if _, err := unmarshal([]byte(`{"version": 1, "extra": 1}`)); err == nil {
 		t.Error("unknown field accepted")
 	}
 }
@@ -214,5 +216,23 @@ func TestCheck(t *testing.T) {
 
 	if st := Check(nil, in); !st.Stale() || len(st.Missing) != 2 {
 		t.Errorf("no lockfile: %+v", st)
+	}
+}
+
+func TestNewPackage(t *testing.T) {
+	src := aptrepo.Source{Name: "pgdg", URL: "https://apt.postgresql.org/pub/repos/apt/", Mirrors: []string{"https://mirror.example/apt/", "https://other.example/apt"}}
+	p := &aptrepo.Package{Name: "libpq5", Version: "17.9-1.pgdg120+1", Architecture: "amd64", Repo: "pgdg",
+		Filename: "pool/main/p/postgresql-17/libpq5_17.9-1.pgdg120+1_amd64.deb", SHA256: strings.Repeat("e", 64), Size: 42}
+	got := NewPackage(p, src, nil)
+	want := Package{Name: "libpq5", Version: "17.9-1.pgdg120+1", Arch: "amd64", Repo: "pgdg", URLs: []string{
+		"https://apt.postgresql.org/pub/repos/apt/" + p.Filename,
+		"https://mirror.example/apt/" + p.Filename,
+		"https://other.example/apt/" + p.Filename,
+	}, SHA256: p.SHA256, Size: 42, Depends: []string{}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if got.Key() != p.Key() {
+		t.Errorf("Key %s, want %s", got.Key(), p.Key())
 	}
 }

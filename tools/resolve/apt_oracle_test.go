@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/deb822"
 )
 
@@ -24,8 +25,9 @@ import (
 const aptLists = "/var/lib/apt/lists"
 
 // hostPackages reads every *_Packages* list of the host through
-// apt-helper, which decompresses whatever format apt stored.
-func hostPackages(t testing.TB) []Package {
+// apt-helper, which decompresses whatever format apt stored: one repository
+// per list, named by the list's file name, at the default priority.
+func hostPackages(t testing.TB) []*aptrepo.Index {
 	t.Helper()
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		t.Skipf("SKIPPING apt oracle: apt-get not found: %v", err)
@@ -34,9 +36,9 @@ func hostPackages(t testing.TB) []Package {
 	if len(files) == 0 {
 		t.Skipf("SKIPPING apt oracle: no Packages lists in %s (run apt-get update)", aptLists)
 	}
-	var pkgs []Package
+	var repos []*aptrepo.Index
 	for _, f := range files {
-		repo := filepath.Base(f)
+		repo := &aptrepo.Index{Source: aptrepo.Source{Name: filepath.Base(f)}}
 		out, err := exec.Command("/usr/lib/apt/apt-helper", "cat-file", f).Output()
 		if err != nil {
 			t.Fatalf("apt-helper cat-file %s: %v", f, err)
@@ -46,24 +48,15 @@ func hostPackages(t testing.TB) []Package {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, p := range paras {
-			pkgs = append(pkgs, Package{
-				Name:         p.Get("Package"),
-				Version:      p.Get("Version"),
-				Architecture: p.Get("Architecture"),
-				Depends:      p.Get("Depends"),
-				PreDepends:   p.Get("Pre-Depends"),
-				Recommends:   p.Get("Recommends"),
-				Provides:     p.Get("Provides"),
-				Conflicts:    p.Get("Conflicts"),
-				Breaks:       p.Get("Breaks"),
-				MultiArch:    p.Get("Multi-Arch"),
-				Essential:    p.Get("Essential") == "yes",
-				Priority:     p.Get("Priority"),
-				Repo:         repo,
-			})
+			pkg, err := aptrepo.ParsePackage(p, repo.Source.Name)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			repo.Packages = append(repo.Packages, pkg)
 		}
+		repos = append(repos, repo)
 	}
-	return pkgs
+	return repos
 }
 
 // aptInstall runs apt-get's simulation on an empty status and returns the
@@ -147,12 +140,12 @@ func TestMatchesAptGet(t *testing.T) {
 		t.Skip("SKIPPING apt oracle in -short mode")
 	}
 	start := time.Now()
-	pkgs := hostPackages(t)
+	repos := hostPackages(t)
 	parsed := time.Since(start)
 	start = time.Now()
-	ix := NewIndex(pkgs, "amd64")
+	ix := NewIndex("amd64", repos...)
 	indexed := time.Since(start)
-	t.Logf("%d packages: read and parsed in %v, indexed in %v", len(pkgs), parsed, indexed)
+	t.Logf("%d packages: read and parsed in %v, indexed in %v", ix.Len(), parsed, indexed)
 
 	// An empty status file, and apt's binary caches kept beside it so that
 	// only the first apt-get run builds them.
@@ -246,16 +239,17 @@ func lastError(s string) string {
 // BenchmarkRealIndex measures NewIndex + Resolve over the host's full
 // bookworm lists (parsing the lists is not measured).
 func BenchmarkRealIndex(b *testing.B) {
-	pkgs := hostPackages(b)
+	repos := hostPackages(b)
 	rs := reqs("postgresql-15", "build-essential", "git", "curl", "python3", "openssh-server", "locales")
-	var n int
+	var n, indexed int
 	for b.Loop() {
-		res, err := NewIndex(pkgs, "amd64").Resolve(rs, Options{})
+		ix := NewIndex("amd64", repos...)
+		res, err := ix.Resolve(rs, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		n = len(res.Packages)
+		n, indexed = len(res.Packages), ix.Len()
 	}
 	b.ReportMetric(float64(n), "pkgs")
-	b.ReportMetric(float64(len(pkgs)), "indexed")
+	b.ReportMetric(float64(indexed), "indexed")
 }

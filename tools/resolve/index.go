@@ -1,77 +1,3 @@
-// Package resolve computes the closure of an install request over apt
-// package indexes, the way `apt-get install --no-install-recommends` does
-// on a system with an empty dpkg status: it picks a candidate version per
-// package name from repository priorities and versions, follows
-// Pre-Depends and Depends (and optionally Recommends) through alternatives
-// and virtual packages, and checks Conflicts and Breaks among the result.
-//
-// The package is independent of how indexes are fetched: callers convert
-// their records to Package values and keep a back pointer in Package.Ref.
-//
-// # Candidate versions
-//
-// For each package name the candidate is, like apt's policy, the version
-// from the repository with the highest RepoPriority, and among those the
-// highest version (so a repository pinned higher wins over a higher
-// version elsewhere). Identical versions from several repositories are
-// ordered by repository name. A negative RepoPriority never yields a
-// candidate. A zero RepoPriority means the apt default, 500.
-//
-// A version pin (Request.Version or Options.Pins) replaces the candidate of
-// that name with the highest version matching the pin, whatever the
-// priorities. A pin matches a version v if it is the exact string v, or v
-// without its Debian revision ("1:16.1" for "1:16.1-1.pgdg120+1"), or the
-// bare upstream version ("16.1"). Matching is by string equality, so "16.1"
-// never matches "16.13-1.pgdg120+1" nor "16.10-1".
-//
-// # Dependencies
-//
-// Resolution follows apt's pkgDepCache::MarkInstall on an empty status:
-//
-//  1. All requested packages are selected first, then their dependencies
-//     are followed depth-first, in request order and, per package, in field
-//     order: Pre-Depends, Depends, then Recommends (only with
-//     Options.Recommends). Unsatisfiable Recommends are ignored.
-//  2. An OR group ("a | b") that any member already satisfies through a
-//     selected package (or an excluded one, see Options.Exclude) is done:
-//     this is how apt prefers an alternative that is already being
-//     installed, and why the order of requests matters.
-//  3. Otherwise the possible solutions are listed alternative by
-//     alternative: for each member, the package of that name if its
-//     candidate satisfies the relation, and every package whose candidate
-//     Provides the name with a satisfying version (an unversioned Provides
-//     never satisfies a versioned relation). Within one member they are
-//     ordered like apt's CompareProviders: the real package before
-//     providers, Essential before non-essential, then by Debian Priority
-//     (required, important, standard, optional, extra; a missing Priority
-//     sorts first, as in apt), then by name (apt falls back to its internal
-//     package id, which depends on index order; the name is a stable
-//     stand-in). That is why "awk" resolves to mawk in bookworm: mawk is
-//     Priority: required, the other providers optional.
-//  4. The first solution whose own Pre-Depends/Depends all have some
-//     solution among selected packages and candidates is selected (apt's
-//     IsInstallOkDependenciesSatisfiableByCandidates). If none passes that
-//     check, the first solution is selected anyway so that the error names
-//     the real missing piece. There is no deeper backtracking.
-//  5. Only the candidate is considered for each name: if it does not
-//     satisfy a versioned relation (and no provider does), resolution fails
-//     naming both, as apt does ("but 2-1 is to be installed").
-//
-// A requested name that is only virtual resolves to its provider when
-// there is exactly one; with several, the request is an error listing them
-// (apt: "You should explicitly select one to install").
-//
-// Architecture: the index keeps packages of the target architecture and
-// "all". Relations whose [arch] list excludes the architecture are dropped,
-// build profiles are ignored. "name:any" is satisfied only by packages
-// (and their Provides) that are Multi-Arch: allowed; "name:native" and
-// "name:<arch>" for the target architecture behave like plain "name";
-// other architecture qualifiers are never satisfied.
-//
-// After the closure, Conflicts and Breaks of every selected package are
-// checked against the selected packages and what they provide (a package
-// never conflicts with itself, so "Provides: x, Conflicts: x" is fine);
-// the first clash is an error naming both packages.
 package resolve
 
 import (
@@ -80,33 +6,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/debversion"
 )
 
-// Package is one version of a binary package as the resolver sees it.
-type Package struct {
-	Name, Version, Architecture string // Architecture: the target architecture or "all"
-
-	// Raw relation fields, parsed lazily for the packages a resolution visits.
-	Depends, PreDepends, Recommends, Provides, Conflicts, Breaks string
-
-	MultiArch string // "same", "foreign", "allowed" or ""
-	Essential bool
-	Priority  string // Debian "Priority:" field: required, important, standard, optional, extra
-
-	Repo         string // source repository name, e.g. "debian", "pgdg"
-	RepoPriority int    // apt pin priority of the repository; 0 means the default 500
-	Ref          any    // opaque pointer back to the caller's record
-}
-
-// Key identifies a package version: "name_version_arch".
-func Key(p *Package) string {
-	return p.Name + "_" + p.Version + "_" + p.Architecture
-}
-
 // entry is one indexed package with its lazily parsed relations.
 type entry struct {
-	pkg   *Package
+	pkg   *aptrepo.Package
 	prio  int // effective repository priority
 	prio2 int // Debian Priority as apt orders it (lower first)
 
@@ -140,7 +46,7 @@ func (e *entry) parsed() (*relations, error) {
 			}
 			v, err := debversion.ParseRelations(f.raw)
 			if err != nil {
-				e.err = fmt.Errorf("%s: %s: %w", Key(p), f.name, err)
+				e.err = fmt.Errorf("%s: %s: %w", p.Key(), f.name, err)
 				return
 			}
 			*f.dst = v
@@ -185,54 +91,72 @@ func debPriority(s string) int {
 	return 6
 }
 
-// NewIndex indexes pkgs for the architecture arch (e.g. "amd64"). Packages
-// of other architectures than arch and "all" are left out. The Provides
-// field of every package is parsed here (it is needed to find virtual
-// packages); unparsable Provides fields make NewIndex ignore that field and
-// are reported by Resolve if the package is selected.
-func NewIndex(pkgs []Package, arch string) *Index {
+// NewIndex indexes the packages of repos for the architecture arch (e.g.
+// "amd64"); the priority of each package's repository is its
+// Source.Priority. Packages of other architectures than arch and "all" are
+// left out. The Provides field of every package is parsed here (it is
+// needed to find virtual packages); unparsable Provides fields make
+// NewIndex ignore that field and are reported by Resolve if the package is
+// selected. The index keeps pointers into repos' Packages, which must not
+// be modified afterwards.
+func NewIndex(arch string, repos ...*aptrepo.Index) *Index {
+	n := 0
+	for _, r := range repos {
+		n += len(r.Packages)
+	}
 	ix := &Index{
 		arch:     arch,
-		byName:   make(map[string][]*entry, len(pkgs)),
+		byName:   make(map[string][]*entry, n),
 		provides: make(map[string][]provide),
 	}
-	entries := make([]entry, len(pkgs))
-	n := 0
-	for i := range pkgs {
-		p := &pkgs[i]
-		if p.Architecture != arch && p.Architecture != "all" {
-			continue
+	entries := make([]entry, 0, n)
+	for _, r := range repos {
+		prio := r.Source.Priority
+		if prio == 0 {
+			prio = 500
 		}
-		e := &entries[n]
-		n++
-		e.pkg = p
-		e.prio = p.RepoPriority
-		if e.prio == 0 {
-			e.prio = 500
-		}
-		e.prio2 = debPriority(p.Priority)
-		ix.byName[p.Name] = append(ix.byName[p.Name], e)
-		if p.Provides == "" {
-			continue
-		}
-		rels, err := debversion.ParseRelations(p.Provides)
-		if err != nil {
-			if ix.badProv == nil {
-				ix.badProv = make(map[*entry]string)
+		for i := range r.Packages {
+			p := &r.Packages[i]
+			if p.Architecture != arch && p.Architecture != "all" {
+				continue
 			}
-			ix.badProv[e] = err.Error()
-			continue
-		}
-		for _, alts := range rels {
-			for _, r := range alts {
-				v := ""
-				if r.Op == debversion.OpEQ {
-					v = r.Version
-				}
-				ix.provides[r.Name] = append(ix.provides[r.Name], provide{e, v})
-			}
+			entries = append(entries, entry{pkg: p, prio: prio, prio2: debPriority(p.Priority)})
+			ix.add(&entries[len(entries)-1])
 		}
 	}
+	ix.sort()
+	return ix
+}
+
+// add indexes e by name and by the names it provides.
+func (ix *Index) add(e *entry) {
+	p := e.pkg
+	ix.byName[p.Name] = append(ix.byName[p.Name], e)
+	if p.Provides == "" {
+		return
+	}
+	rels, err := debversion.ParseRelations(p.Provides)
+	if err != nil {
+		if ix.badProv == nil {
+			ix.badProv = make(map[*entry]string)
+		}
+		ix.badProv[e] = err.Error()
+		return
+	}
+	for _, alts := range rels {
+		for _, r := range alts {
+			v := ""
+			if r.Op == debversion.OpEQ {
+				v = r.Version
+			}
+			ix.provides[r.Name] = append(ix.provides[r.Name], provide{e, v})
+		}
+	}
+}
+
+// sort puts the versions of each name candidate first and the providers of
+// each name in a fixed order.
+func (ix *Index) sort() {
 	for _, list := range ix.byName {
 		if len(list) > 1 {
 			sort.SliceStable(list, func(i, j int) bool { return better(list[i], list[j]) })
@@ -252,7 +176,6 @@ func NewIndex(pkgs []Package, arch string) *Index {
 			})
 		}
 	}
-	return ix
 }
 
 // better orders versions of one name: candidate first.
@@ -269,8 +192,27 @@ func better(a, b *entry) bool {
 	return a.pkg.Architecture < b.pkg.Architecture
 }
 
-// Arch returns the architecture the index was built for.
-func (ix *Index) Arch() string { return ix.arch }
+// Known reports whether name is the name of an indexed package or a name
+// that an indexed package provides.
+func (ix *Index) Known(name string) bool {
+	return len(ix.byName[name]) > 0 || len(ix.provides[name]) > 0
+}
+
+// WithPriority returns, sorted, the names of which some indexed version has
+// the Debian Priority prio ("required": debootstrap's minbase).
+func (ix *Index) WithPriority(prio string) []string {
+	var names []string
+	for name, list := range ix.byName {
+		for _, e := range list {
+			if e.pkg.Priority == prio {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
 
 // Len returns the number of indexed packages (all versions).
 func (ix *Index) Len() int {

@@ -7,68 +7,80 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ci-images/ci-images/tools/aptrepo"
+	"github.com/ci-images/ci-images/tools/deb822"
 )
+
+// pkg is a test package and the priority of its repository.
+type pkg struct {
+	aptrepo.Package
+	repoPrio int
+}
 
 // universe builds packages from control-file-like paragraphs. Besides the
 // usual fields it understands "Repo" and "Repo-Priority"; Architecture
-// defaults to amd64 and Repo to "debian".
-func universe(t testing.TB, text string) []Package {
+// defaults to amd64, Version to 1 and Repo to "debian".
+func universe(t testing.TB, text string) []pkg {
 	t.Helper()
-	var out []Package
-	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		if strings.TrimSpace(para) == "" {
-			continue
-		}
-		p := Package{Architecture: "amd64", Repo: "debian"}
-		for _, line := range strings.Split(strings.TrimSpace(para), "\n") {
-			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-			if !ok {
-				t.Fatalf("bad line %q", line)
+	paras, err := deb822.ParseAllString(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]pkg, 0, len(paras))
+	for _, para := range paras {
+		p := pkg{Package: aptrepo.Package{Architecture: "amd64", Version: "1", Repo: "debian"}}
+		for _, f := range para.Fields {
+			if err := p.set(f.Name, f.Value); err != nil {
+				t.Fatal(err)
 			}
-			v = strings.TrimSpace(v)
-			switch k {
-			case "Package":
-				p.Name = v
-			case "Version":
-				p.Version = v
-			case "Architecture":
-				p.Architecture = v
-			case "Depends":
-				p.Depends = v
-			case "Pre-Depends":
-				p.PreDepends = v
-			case "Recommends":
-				p.Recommends = v
-			case "Provides":
-				p.Provides = v
-			case "Conflicts":
-				p.Conflicts = v
-			case "Breaks":
-				p.Breaks = v
-			case "Multi-Arch":
-				p.MultiArch = v
-			case "Essential":
-				p.Essential = v == "yes"
-			case "Priority":
-				p.Priority = v
-			case "Repo":
-				p.Repo = v
-			case "Repo-Priority":
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p.RepoPriority = n
-			default:
-				t.Fatalf("unknown field %q", k)
-			}
-		}
-		if p.Version == "" {
-			p.Version = "1"
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// set sets the field called name.
+func (p *pkg) set(name, v string) error {
+	strs := map[string]*string{
+		"Package": &p.Name, "Version": &p.Version, "Architecture": &p.Architecture,
+		"Depends": &p.Depends, "Pre-Depends": &p.PreDepends, "Recommends": &p.Recommends,
+		"Provides": &p.Provides, "Conflicts": &p.Conflicts, "Breaks": &p.Breaks,
+		"Multi-Arch": &p.MultiArch, "Priority": &p.Priority, "Repo": &p.Repo,
+	}
+	switch {
+	case strs[name] != nil:
+		*strs[name] = v
+	case name == "Essential":
+		p.Essential = v == "yes"
+	case name == "Repo-Priority":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		p.repoPrio = n
+	default:
+		return fmt.Errorf("unknown field %q", name)
+	}
+	return nil
+}
+
+// index indexes pkgs for amd64, one repository per (Repo, priority), in
+// the order they first appear.
+func index(pkgs []pkg) *Index {
+	var repos []*aptrepo.Index
+	byKey := map[string]*aptrepo.Index{}
+	for _, p := range pkgs {
+		k := p.Repo + " " + strconv.Itoa(p.repoPrio)
+		r := byKey[k]
+		if r == nil {
+			r = &aptrepo.Index{Source: aptrepo.Source{Name: p.Repo, Priority: p.repoPrio}}
+			byKey[k] = r
+			repos = append(repos, r)
+		}
+		r.Packages = append(r.Packages, p.Package)
+	}
+	return NewIndex("amd64", repos...)
 }
 
 func reqs(names ...string) []Request {
@@ -80,18 +92,18 @@ func reqs(names ...string) []Request {
 	return rs
 }
 
-func resolveOK(t *testing.T, pkgs []Package, opts Options, names ...string) *Result {
+func resolveOK(t *testing.T, pkgs []pkg, opts Options, names ...string) *Result {
 	t.Helper()
-	res, err := NewIndex(pkgs, "amd64").Resolve(reqs(names...), opts)
+	res, err := index(pkgs).Resolve(reqs(names...), opts)
 	if err != nil {
 		t.Fatalf("Resolve(%v): %v", names, err)
 	}
 	return res
 }
 
-func resolveErr(t *testing.T, pkgs []Package, opts Options, names ...string) string {
+func resolveErr(t *testing.T, pkgs []pkg, opts Options, names ...string) string {
 	t.Helper()
-	res, err := NewIndex(pkgs, "amd64").Resolve(reqs(names...), opts)
+	res, err := index(pkgs).Resolve(reqs(names...), opts)
 	if err == nil {
 		t.Fatalf("Resolve(%v): no error, got %v", names, keys(res))
 	}
@@ -104,7 +116,7 @@ func resolveErr(t *testing.T, pkgs []Package, opts Options, names ...string) str
 func keys(res *Result) []string {
 	var ks []string
 	for _, p := range res.Packages {
-		ks = append(ks, Key(p))
+		ks = append(ks, p.Key())
 	}
 	return ks
 }
@@ -341,8 +353,8 @@ func TestVirtualPicksRequiredProvider(t *testing.T) {
 	// the Priority: required provider.
 	res := resolveOK(t, pkgs, Options{}, "needs-awk")
 	wantKeys(t, res, "mawk_1.3.4.20200120-3.1_amd64", "needs-awk_1_amd64")
-	if got := res.Reasons["mawk_1.3.4.20200120-3.1_amd64"]; got != "dep of needs-awk_1_amd64" {
-		t.Errorf("reason %q", got)
+	if got := res.Deps["needs-awk_1_amd64"]; !reflect.DeepEqual(got, []string{"mawk_1.3.4.20200120-3.1_amd64"}) {
+		t.Errorf("needs-awk deps %q", got)
 	}
 	// A provider already selected wins, whatever the request order.
 	for _, order := range [][]string{{"gawk", "needs-awk"}, {"needs-awk", "gawk"}} {
@@ -504,7 +516,7 @@ Depends: libc6:i386`)
 	if got := resolveErr(t, pkgs, Options{}, "needs-i386"); !strings.Contains(got, `architecture "i386"`) {
 		t.Errorf("got %s", got)
 	}
-	if _, err := NewIndex(pkgs, "amd64").Resolve(reqs("tool"), Options{Arch: "arm64"}); err == nil {
+	if _, err := index(pkgs).Resolve(reqs("tool"), Options{Arch: "arm64"}); err == nil {
 		t.Error("architecture mismatch accepted")
 	}
 }
@@ -544,9 +556,6 @@ Depends: app`)
 	}
 	if !reflect.DeepEqual(res.Deps, wantDeps) {
 		t.Errorf("deps\n%v\nwant\n%v", res.Deps, wantDeps)
-	}
-	if res.Reasons["app_1_amd64"] != "requested" || res.Reasons["libc6_2.36-9_amd64"] != "dep of perl-base_1_amd64" {
-		t.Errorf("reasons %v", res.Reasons)
 	}
 }
 
@@ -625,10 +634,10 @@ Provides: foo-abi (= 3)`)
 	want := resolveOK(t, pkgs, Options{}, "mix", "postgresql-16=16.1")
 	rng := rand.New(rand.NewSource(1))
 	for i := 0; i < 50; i++ {
-		shuffled := append([]Package(nil), pkgs...)
+		shuffled := append([]pkg(nil), pkgs...)
 		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		got := resolveOK(t, shuffled, Options{}, "mix", "postgresql-16=16.1")
-		if !reflect.DeepEqual(keys(got), keys(want)) || !reflect.DeepEqual(got.Deps, want.Deps) || !reflect.DeepEqual(got.Reasons, want.Reasons) {
+		if !reflect.DeepEqual(keys(got), keys(want)) || !reflect.DeepEqual(got.Deps, want.Deps) {
 			t.Fatalf("shuffle %d: got %v %v, want %v %v", i, keys(got), got.Deps, keys(want), want.Deps)
 		}
 	}
@@ -653,7 +662,7 @@ Provides: x (= `)
 
 func TestConcurrentResolve(t *testing.T) {
 	pkgs := generate(5000, 7)
-	ix := NewIndex(pkgs, "amd64")
+	ix := index(pkgs)
 	want, err := ix.Resolve(benchRequests(5000), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -679,12 +688,12 @@ func TestConcurrentResolve(t *testing.T) {
 // n names, a tenth with a second version in another repo, libraries with
 // versioned dependencies on lower-numbered packages, some alternatives and
 // virtual packages.
-func generate(n int, seed int64) []Package {
+func generate(n int, seed int64) []pkg {
 	rng := rand.New(rand.NewSource(seed))
 	name := func(i int) string { return fmt.Sprintf("pkg%05d", i) }
-	pkgs := make([]Package, 0, n+n/10)
+	pkgs := make([]pkg, 0, n+n/10)
 	for i := 0; i < n; i++ {
-		p := Package{Name: name(i), Version: fmt.Sprintf("%d.%d-%d", 1+i%7, i%13, 1+i%3), Architecture: "amd64", Repo: "debian", Priority: "optional"}
+		p := pkg{Package: aptrepo.Package{Name: name(i), Version: fmt.Sprintf("%d.%d-%d", 1+i%7, i%13, 1+i%3), Architecture: "amd64", Repo: "debian", Priority: "optional"}}
 		if i%9 == 0 {
 			p.Architecture = "all"
 		}
@@ -733,7 +742,7 @@ func benchRequests(n int) []Request {
 
 func TestGeneratedUniverseResolves(t *testing.T) {
 	pkgs := generate(60000, 1)
-	res, err := NewIndex(pkgs, "amd64").Resolve(benchRequests(60000), Options{})
+	res, err := index(pkgs).Resolve(benchRequests(60000), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -749,7 +758,7 @@ func BenchmarkNewIndexAndResolve60k(b *testing.B) {
 	var n int
 	for b.Loop() {
 		// Fresh copies so that no lazily parsed state is reused.
-		res, err := NewIndex(pkgs, "amd64").Resolve(rs, Options{})
+		res, err := index(pkgs).Resolve(rs, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -761,7 +770,7 @@ func BenchmarkNewIndexAndResolve60k(b *testing.B) {
 func BenchmarkResolve60k(b *testing.B) {
 	pkgs := generate(60000, 1)
 	rs := benchRequests(60000)
-	ix := NewIndex(pkgs, "amd64")
+	ix := index(pkgs)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := ix.Resolve(rs, Options{}); err != nil {
@@ -787,7 +796,39 @@ Package: dpkg
 Essential: yes
 Priority: required`)
 	wantKeys(t, resolveOK(t, pkgs, Options{}, "app"), "app_1_amd64", "lib_1_amd64")
-	if n := NewIndex(pkgs, "amd64").Len(); n != 4 {
+	if n := index(pkgs).Len(); n != 4 {
 		t.Errorf("Len = %d", n)
+	}
+}
+
+func TestKnownAndWithPriority(t *testing.T) {
+	ix := index(universe(t, awkUniverse+`
+
+Package: dash
+Priority: required
+Provides: sh
+
+Package: dash
+Version: 2
+Priority: optional
+Repo: other
+
+Package: armonly
+Architecture: arm64
+Priority: required
+Provides: armvirt`))
+	for name, want := range map[string]bool{"mawk": true, "awk": true, "sh": true, "busybox": true, "armonly": false, "armvirt": false, "nope": false} {
+		if got := ix.Known(name); got != want {
+			t.Errorf("Known(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if got := ix.WithPriority("required"); !reflect.DeepEqual(got, []string{"dash", "mawk"}) {
+		t.Errorf("WithPriority(required) = %q", got)
+	}
+	if got := ix.WithPriority("optional"); !reflect.DeepEqual(got, []string{"busybox", "dash", "gawk", "original-awk"}) {
+		t.Errorf("WithPriority(optional) = %q", got)
+	}
+	if got := ix.WithPriority("extra"); got != nil {
+		t.Errorf("WithPriority(extra) = %q", got)
 	}
 }
