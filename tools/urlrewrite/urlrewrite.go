@@ -213,8 +213,7 @@ func (c *Config) blocked(u string) bool {
 func expand(repl string, re *regexp.Regexp, group func(int) (string, bool)) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(repl); i++ {
-		ch := repl[i]
-		switch ch {
+		switch repl[i] {
 		case '\\':
 			i++
 			if i >= len(repl) {
@@ -222,52 +221,60 @@ func expand(repl string, re *regexp.Regexp, group func(int) (string, bool)) (str
 			}
 			b.WriteByte(repl[i])
 		case '$':
-			i++
-			if i >= len(repl) {
-				return "", fmt.Errorf("illegal group reference: group index is missing")
-			}
-			if repl[i] == '{' {
-				end := strings.IndexByte(repl[i:], '}')
-				if end < 0 {
-					return "", fmt.Errorf("named capturing group is missing trailing '}'")
-				}
-				name := repl[i+1 : i+end]
-				i += end
-				if group == nil {
-					continue
-				}
-				idx := re.SubexpIndex(name)
-				if idx < 0 {
-					return "", fmt.Errorf("no group with name {%s}", name)
-				}
-				s, _ := group(idx)
-				b.WriteString(s)
-				continue
-			}
-			if repl[i] < '0' || repl[i] > '9' {
-				return "", fmt.Errorf("illegal group reference")
-			}
-			n := int(repl[i] - '0')
-			// Java: take further digits while the larger number is still a group.
-			for i+1 < len(repl) && repl[i+1] >= '0' && repl[i+1] <= '9' {
-				next := n*10 + int(repl[i+1]-'0')
-				if group == nil || next > re.NumSubexp() {
-					break
-				}
-				n = next
-				i++
-			}
-			if group == nil {
-				continue
-			}
-			s, ok := group(n)
-			if !ok {
-				return "", fmt.Errorf("no group %d", n)
+			s, n, err := groupRef(repl[i+1:], re, group)
+			if err != nil {
+				return "", err
 			}
 			b.WriteString(s)
+			i += n
 		default:
-			b.WriteByte(ch)
+			b.WriteByte(repl[i])
 		}
 	}
 	return b.String(), nil
+}
+
+// groupRef expands the group reference at the start of ref (what follows a '$'): a
+// number or "{name}". It returns the group's text ("" without group) and the length of
+// the reference.
+func groupRef(ref string, re *regexp.Regexp, group func(int) (string, bool)) (string, int, error) {
+	if ref == "" {
+		return "", 0, fmt.Errorf("illegal group reference: group index is missing")
+	}
+	if ref[0] == '{' {
+		end := strings.IndexByte(ref, '}')
+		if end < 0 {
+			return "", 0, fmt.Errorf("named capturing group is missing trailing '}'")
+		}
+		if group == nil {
+			return "", end + 1, nil
+		}
+		idx := re.SubexpIndex(ref[1:end])
+		if idx < 0 {
+			return "", 0, fmt.Errorf("no group with name {%s}", ref[1:end])
+		}
+		s, _ := group(idx)
+		return s, end + 1, nil
+	}
+	if ref[0] < '0' || ref[0] > '9' {
+		return "", 0, fmt.Errorf("illegal group reference")
+	}
+	n, l := int(ref[0]-'0'), 1
+	// Java: take further digits while the larger number is still a group.
+	for l < len(ref) && ref[l] >= '0' && ref[l] <= '9' {
+		next := n*10 + int(ref[l]-'0')
+		if group == nil || next > re.NumSubexp() {
+			break
+		}
+		n = next
+		l++
+	}
+	if group == nil {
+		return "", l, nil
+	}
+	s, ok := group(n)
+	if !ok {
+		return "", 0, fmt.Errorf("no group %d", n)
+	}
+	return s, l, nil
 }
