@@ -19,7 +19,7 @@ func (d *Deb) readControl(e *arEntry) error {
 	}
 	defer c.Close()
 	tr := tar.NewReader(zr)
-	found := false
+	var control []byte
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -40,22 +40,21 @@ func (d *Deb) readControl(e *arEntry) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if name == "control" {
-			found = true
-			d.Control = string(b)
+			control = b
 			continue
 		}
 		d.Members[name] = b
 		d.Modes[name] = h.Mode & 0o7777
 	}
-	if !found {
+	if control == nil {
 		return errors.New("control member missing")
 	}
-	return d.parseControl()
+	return d.parseControl(string(control))
 }
 
 // parseControl sets Paragraph and the fields taken from it.
-func (d *Deb) parseControl() error {
-	p, err := deb822.Parse(d.Control)
+func (d *Deb) parseControl(control string) error {
+	p, err := deb822.Parse(control)
 	if err != nil {
 		return fmt.Errorf("control: %w", err)
 	}

@@ -26,9 +26,8 @@ type Deb struct {
 	// the file when known).
 	Name string
 
-	// Control is the raw control paragraph, as in the package.
-	Control string
-	// Paragraph is Control parsed: its fields in the package's order.
+	// Paragraph is the control file (the "control" member of control.tar):
+	// its fields in the package's order, parsed by deb822.
 	Paragraph deb822.Paragraph
 	// Package, Version, Architecture and MultiArch are fields of Paragraph.
 	Package, Version, Architecture, MultiArch string

@@ -68,8 +68,8 @@ func TestOpenDebtest(t *testing.T) {
 			if d.Package != "libfoo1" || d.Version != "1:1.2-3" || d.Architecture != "amd64" || d.MultiArch != "same" {
 				t.Errorf("parsed %q %q %q %q", d.Package, d.Version, d.Architecture, d.MultiArch)
 			}
-			if d.Control != debtest.Control(sample(comp)) {
-				t.Errorf("Control = %q", d.Control)
+			if got := d.Paragraph.String(); got != debtest.Control(sample(comp)) {
+				t.Errorf("Paragraph = %q", got)
 			}
 			if got := d.Field("description"); got != "foo\nlong text" {
 				t.Errorf("Description = %q", got)
