@@ -94,7 +94,11 @@ func bases(rw *urlrewrite.Config, src aptrepo.Source) []string {
 func fetchSource(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, src aptrepo.Source) (*aptrepo.Index, error) {
 	urls := bases(rw, src)
 	if len(urls) == 0 {
-		return nil, fmt.Errorf("source %s: every URL for %s is blocked by the downloader config", src.Name, src.URL)
+		msg := ""
+		if rw.AllBlockedMessage != "" {
+			msg = ": " + rw.AllBlockedMessage
+		}
+		return nil, fmt.Errorf("source %s: every URL for %s is blocked by the downloader config%s", src.Name, src.URL, msg)
 	}
 	var first error
 	for _, base := range urls {

@@ -328,6 +328,15 @@ func TestLockErrors(t *testing.T) {
 			t.Errorf("deb: %v\n%s", err, log)
 		}
 	})
+	t.Run("every URL blocked", func(t *testing.T) {
+		f := newFixture(t)
+		rw, err := urlrewrite.Parse("dl.cfg", strings.NewReader("rewrite (127.0.0.1.*) $1\nblock *\nall_blocked_message use the corporate mirror\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Lock(context.Background(), Options{Workspace: f.ws, Sets: []string{"deb"}, Rewriter: rw})
+		oneLine(t, err, "source debian: every URL for ", "blocked by the downloader config: use the corporate mirror", "needed by deb")
+	})
 	t.Run("keyring_sha256 in sources.json", func(t *testing.T) {
 		f := newFixture(t)
 		sc := sourcesFor(f, func(_, served string) string { return served })

@@ -37,18 +37,20 @@ import (
 	"strings"
 )
 
-// Rule is one rewrite directive; rules with the same pattern are grouped, as Bazel's
+// rule is one rewrite directive; rules with the same pattern are grouped, as Bazel's
 // multimap does, under the first occurrence.
-type Rule struct {
-	Pattern      string
+type rule struct {
+	pattern      string
 	re           *regexp.Regexp
-	Replacements []string
+	replacements []string
 }
 
 // Config is a parsed downloader config. The zero value rewrites nothing.
 type Config struct {
-	Rules             []Rule
-	Allow, Block      []string
+	rules        []rule
+	allow, block []string
+	// AllBlockedMessage is the all_blocked_message text, for the error shown when
+	// Rewrite drops every URL ("" if the file has none).
 	AllBlockedMessage string
 }
 
@@ -81,9 +83,9 @@ func Parse(name string, r io.Reader) (*Config, error) {
 				return nil, bad("only the host name is allowed after `%s`: %s", parts[0], line)
 			}
 			if parts[0] == "allow" {
-				c.Allow = append(c.Allow, parts[1])
+				c.allow = append(c.allow, parts[1])
 			} else {
-				c.Block = append(c.Block, parts[1])
+				c.block = append(c.block, parts[1])
 			}
 		case "rewrite":
 			if len(parts) != 3 {
@@ -114,9 +116,9 @@ func (c *Config) addRule(pattern, replacement string) error {
 	if _, err := expand(replacement, nil, nil); err != nil {
 		return fmt.Errorf("invalid replacement %q: %w", replacement, err)
 	}
-	for i := range c.Rules {
-		if c.Rules[i].Pattern == pattern {
-			c.Rules[i].Replacements = append(c.Rules[i].Replacements, replacement)
+	for i := range c.rules {
+		if c.rules[i].pattern == pattern {
+			c.rules[i].replacements = append(c.rules[i].replacements, replacement)
 			return nil
 		}
 	}
@@ -124,7 +126,7 @@ func (c *Config) addRule(pattern, replacement string) error {
 	if err != nil {
 		return fmt.Errorf("invalid regex in `rewrite`: %w", err)
 	}
-	c.Rules = append(c.Rules, Rule{Pattern: pattern, re: re, Replacements: []string{replacement}})
+	c.rules = append(c.rules, rule{pattern: pattern, re: re, replacements: []string{replacement}})
 	return nil
 }
 
@@ -141,13 +143,13 @@ func (c *Config) Rewrite(u string) []string {
 	var out []string
 	seen := map[string]bool{}
 	matched := false
-	for _, r := range c.Rules {
+	for _, r := range c.rules {
 		m := r.re.FindStringSubmatchIndex(rest)
 		if m == nil {
 			continue
 		}
 		matched = true
-		for _, repl := range r.Replacements {
+		for _, repl := range r.replacements {
 			s, err := expand(repl, r.re, func(i int) (string, bool) {
 				if 2*i+1 >= len(m) {
 					return "", false
@@ -174,7 +176,7 @@ func (c *Config) Rewrite(u string) []string {
 	}
 	kept := out[:0]
 	for _, s := range out {
-		if c.hostIn(s, c.Allow) || !c.blocked(s) {
+		if c.hostIn(s, c.allow) || !c.blocked(s) {
 			kept = append(kept, s)
 		}
 	}
@@ -200,12 +202,12 @@ func (c *Config) hostIn(u string, hosts []string) bool {
 }
 
 func (c *Config) blocked(u string) bool {
-	for _, x := range c.Block {
+	for _, x := range c.block {
 		if x == "*" {
 			return true
 		}
 	}
-	return c.hostIn(u, c.Block)
+	return c.hostIn(u, c.block)
 }
 
 // expand implements java.util.regex.Matcher.appendReplacement's syntax. group returns a
