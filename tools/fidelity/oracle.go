@@ -54,14 +54,15 @@ func (o *Oracle) progress(format string, args ...any) {
 	}
 }
 
-// Build returns the path of the oracle's tar.zst, building it unless the cache holds it.
+// Build returns the path of the oracle's tar.zst, building it unless the cache holds it. The
+// build log stays beside it (also when the build fails).
 func (o *Oracle) Build() (path string, cached bool, err error) {
 	dir := filepath.Join(o.CacheDir, o.Key())
 	path = filepath.Join(dir, "oracle.tar.zst")
 	if _, err := os.Stat(path); err == nil {
 		return path, true, nil
 	}
-	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", false, fmt.Errorf("oracle cache: %w", err)
 	}
 	work, err := os.MkdirTemp(o.CacheDir, "build-")
@@ -73,7 +74,7 @@ func (o *Oracle) Build() (path string, cached bool, err error) {
 			err = rmErr
 		}
 	}()
-	log, err := os.Create(filepath.Join(work, "build.log"))
+	log, err := os.Create(filepath.Join(dir, "build.log"))
 	if err != nil {
 		return "", false, err
 	}
@@ -83,23 +84,14 @@ func (o *Oracle) Build() (path string, cached bool, err error) {
 		return "", false, fmt.Errorf("%w (log: %s)", err, log.Name())
 	}
 	o.progress("writing %s", path)
-	if err := writeTarZst(root, filepath.Join(work, "oracle.tar.zst")); err != nil {
+	tmp := filepath.Join(work, "oracle.tar.zst")
+	if err := writeTarZst(root, tmp); err != nil {
 		return "", false, err
 	}
-	return path, false, o.store(work, dir)
-}
-
-// store moves the log and then the tar from work into dir.
-func (o *Oracle) store(work, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("oracle cache: %w", err)
+	if err := os.Rename(tmp, path); err != nil {
+		return "", false, fmt.Errorf("oracle cache: %w", err)
 	}
-	for _, name := range []string{"build.log", "oracle.tar.zst"} {
-		if err := os.Rename(filepath.Join(work, name), filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("oracle cache: %w", err)
-		}
-	}
-	return nil
+	return path, false, nil
 }
 
 // make builds the chroot at root, logging every command's output to log.
@@ -185,9 +177,9 @@ func packageName(key string) string {
 
 // installedKeys lists the packages dpkg knows in root, as name_version_arch keys.
 func installedKeys(root string) ([]string, error) {
-	var out bytes.Buffer
-	if err := inChroot(root, &out, `dpkg-query -W -f '${db:Status-Abbrev}${Package}_${Version}_${Architecture}\n'`); err != nil {
-		return nil, fmt.Errorf("dpkg-query: %w: %s", err, out.String())
+	var out, errs bytes.Buffer
+	if err := inChrootOut(root, &out, &errs, `dpkg-query -W -f '${db:Status-Abbrev}${Package}_${Version}_${Architecture}\n'`); err != nil {
+		return nil, fmt.Errorf("dpkg-query: %w: %s", err, errs.String())
 	}
 	var keys []string
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
@@ -235,9 +227,14 @@ func setDiff(a, b []string) []string {
 
 // run runs a host command with its output going to log.
 func run(log io.Writer, name string, args ...string) error {
+	return runOut(log, log, name, args...)
+}
+
+// runOut runs a host command, logging the command line to stderr.
+func runOut(stdout, stderr io.Writer, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	fmt.Fprintf(log, "+ %s %s\n", name, strings.Join(args, " "))
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	fmt.Fprintf(stderr, "+ %s %s\n", name, strings.Join(args, " "))
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -251,9 +248,14 @@ func run(log io.Writer, name string, args ...string) error {
 // inChroot runs script with /bin/sh -e in the chroot at root, in a private mount namespace
 // with /proc mounted, a clean environment and umask 022; its output goes to log.
 func inChroot(root string, log io.Writer, script string) error {
+	return inChrootOut(root, log, log, script)
+}
+
+// inChrootOut is inChroot with separate standard output and error.
+func inChrootOut(root string, stdout, stderr io.Writer, script string) error {
 	const wrapper = `mount -t proc proc "$0/proc"; umask 022; exec chroot "$0" /usr/bin/env -i ` +
 		`PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -ec "$1"`
-	return run(log, "unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-ec", wrapper, root, script)
+	return runOut(stdout, stderr, "unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-ec", wrapper, root, script)
 }
 
 func copyFile(src, dst string) error {

@@ -139,23 +139,37 @@ func diffPaths(ds []Diff) []string {
 func TestNormalizer(t *testing.T) {
 	p := Debian()
 	o := ReadOptions{Normalizers: p.Normalizers}
-	read := func(body string) *Entry {
-		e := &Entry{Path: "etc/shadow", Kind: File, Mode: 0o640, GID: 42}
+	read := func(path, body string) *Entry {
+		e := &Entry{Path: path, Kind: File, Mode: 0o640, GID: 42}
 		if err := o.fillContent(e, strings.NewReader(body)); err != nil {
 			t.Fatal(err)
 		}
 		return e
 	}
-	oracle := read("root:*:20412:0:99999:7:::\npostgres:!:20412::::::\n")
-	sameButDate := read("root:*:19000:0:99999:7:::\npostgres:!:19000::::::\n")
-	otherPassword := read("root:*:20412:0:99999:7:::\npostgres:*:20412::::::\n")
-	r := Compare(tree(oracle), tree(sameButDate), p)
-	if len(r.Allowed[Timestamps]) != 1 || len(r.Unexplained) != 0 {
-		t.Errorf("date only: allowed %v, unexplained %v", r.Allowed, r.Unexplained)
+	oracle := read("etc/shadow", "root:*:20412:0:99999:7:::\npostgres:!:20412::::::\n")
+	tests := []struct {
+		name, body string
+		allowed    bool
+	}{
+		{"another day", "root:*:19000:0:99999:7:::\npostgres:!:19000::::::\n", true},
+		{"another password field", "root:*:20412:0:99999:7:::\npostgres:*:20412::::::\n", false},
+		// Day 0 forces a password change: not a timestamp to ignore.
+		{"day 0", "root:*:0:0:99999:7:::\npostgres:!:0::::::\n", false},
 	}
-	r = Compare(tree(oracle), tree(otherPassword), p)
+	for _, tt := range tests {
+		r := Compare(tree(oracle), tree(read("etc/shadow", tt.body)), p)
+		if got := len(r.Allowed[Timestamps]) == 1 && len(r.Unexplained) == 0; got != tt.allowed {
+			t.Errorf("%s: allowed = %v, want %v (unexplained %v)", tt.name, got, tt.allowed, r.Unexplained)
+		}
+	}
+	status := read("var/lib/dpkg/status", "Package: debconf\nPriority: required\nVersion: 1\n\n")
+	r := Compare(tree(status), tree(read("var/lib/dpkg/status", "Package: debconf\nPriority: important\nVersion: 1\n\n")), p)
+	if len(r.Allowed[InstallMethod]) != 1 {
+		t.Errorf("status, Priority only: allowed %v, unexplained %v", r.Allowed, r.Unexplained)
+	}
+	r = Compare(tree(status), tree(read("var/lib/dpkg/status", "Package: debconf\nPriority: required\nVersion: 1\n")), p)
 	if len(r.Unexplained) != 1 {
-		t.Errorf("another password field must stay unexplained: allowed %v", r.Allowed)
+		t.Errorf("status without its final empty line must stay unexplained: allowed %v", r.Allowed)
 	}
 }
 
@@ -165,7 +179,9 @@ func TestDebianPolicyKeepsDefects(t *testing.T) {
 	var es []*Entry
 	for _, path := range []string{
 		"etc/pam.d/common-auth", "etc/pam.d/common-session-noninteractive", "etc/ld.so.cache",
-		"var/lib/dpkg/diversions", "var/lib/dpkg/alternatives/pager", "etc/shadow",
+		"var/lib/dpkg/diversions", "var/lib/dpkg/alternatives/pager", "etc/shadow", "etc/inputrc",
+		"etc/profile", "var/lib/dpkg/statoverride", "var/lib/dpkg/triggers/ldconfig", "var/log/wtmp",
+		"etc/apt/apt.conf.d/02autoremove-postgresql", "usr/lib/python3/dist-packages/yaml/__init__.py",
 	} {
 		es = append(es, file(path, 0o644, "x"))
 	}
@@ -174,6 +190,10 @@ func TestDebianPolicyKeepsDefects(t *testing.T) {
 		&Entry{Path: "usr/bin/sh.distrib", Kind: Symlink, Mode: 0o777, Link: "dash"},
 		&Entry{Path: "var/mail", Kind: Dir, Mode: 0o2775, GID: 8},
 		&Entry{Path: "var/spool/news", Kind: Dir, Mode: 0o755},
+		&Entry{Path: "run/postgresql", Kind: Dir, Mode: 0o2775, UID: 999, GID: 999},
+		&Entry{Path: "var/lib/apt/lists", Kind: Dir, Mode: 0o755},
+		&Entry{Path: "dev", Kind: Dir, Mode: 0o755},
+		&Entry{Path: "etc/ssl/private", Kind: Dir, Mode: 0o710, GID: 998},
 	)
 	r := Compare(tree(es...), Tree{}, p)
 	if len(r.Unexplained) != len(es) {
@@ -182,8 +202,15 @@ func TestDebianPolicyKeepsDefects(t *testing.T) {
 }
 
 func TestBlankShadowDate(t *testing.T) {
-	got := string(blankShadowDate([]byte("root:*:20412:0:99999:7:::\n\nbad\n")))
-	if want := "root:*::0:99999:7:::\n\nbad\n"; got != want {
+	got := string(blankShadowDate([]byte("root:*:20412:0:99999:7:::\nsys:*:0:0:99999:7:::\n\nbad\n")))
+	if want := "root:*::0:99999:7:::\nsys:*:0:0:99999:7:::\n\nbad\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestDropPriority(t *testing.T) {
+	got := string(dropPriority([]byte("Package: a\nPriority: required\nDescription: x \n\nPackage: b\nPriority: optional\n\n")))
+	if want := "Package: a\nDescription: x \n\nPackage: b\n\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
