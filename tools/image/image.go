@@ -90,7 +90,7 @@ func build(o Options, temps *[]string) (v1.Image, error) {
 	epoch := time.Unix(o.SourceDateEpoch, 0).UTC()
 	var img v1.Image = empty.Image
 	if o.Base != "" {
-		b, err := baseImage(o.Base, o.TempDir, temps)
+		b, err := ReadLayout(o.Base)
 		if err != nil {
 			return nil, fmt.Errorf("base %s: %w", o.Base, err)
 		}

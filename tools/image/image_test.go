@@ -19,6 +19,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/ci-images/ci-images/tools/internal/debtest"
 	"github.com/ci-images/ci-images/tools/layer"
@@ -106,7 +109,7 @@ func helloOptions(layerPath string, epoch int64) Options {
 // configOf returns the config file of the single image in a layout.
 func configOf(t *testing.T, dir string) *v1.ConfigFile {
 	t.Helper()
-	img, err := imageFromLayout(dir)
+	img, err := ReadLayout(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +362,7 @@ func TestLoadAndRun(t *testing.T) {
 }
 
 func configDigest(dir string) (string, error) {
-	img, err := imageFromLayout(dir)
+	img, err := ReadLayout(dir)
 	if err != nil {
 		return "", err
 	}
@@ -367,8 +370,8 @@ func configDigest(dir string) (string, error) {
 	return n.String(), err
 }
 
-// Sandboxed build actions see a base layout whose files are symlinks (Bazel's sandboxes);
-// go-containerregistry refuses symlinked blobs, so Build reads through a hard-linked mirror.
+// Sandboxed build actions see a base layout whose files are symlinks (Bazel's sandboxes); the
+// layout is read from the real directory of its index.json.
 // The result must equal building on the real layout.
 func TestSymlinkedBase(t *testing.T) {
 	dir := t.TempDir()
@@ -444,5 +447,35 @@ func TestKnownDiffID(t *testing.T) {
 	}
 	if _, err := Write(filepath.Join(dir, "d"), Options{Layers: []Layer{{Path: gz, DiffID: "md5:xyz"}}}); err == nil {
 		t.Error("a malformed diff_id was accepted")
+	}
+}
+
+// ReadLayout takes an index.json listing the image, or an index holding it, and nothing else.
+func TestReadLayout(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fake-bin")
+	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
+	lay := helloLayer(t, bin, dir, 0)
+	h, err := Write(filepath.Join(dir, "flat"), helloOptions(lay, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ReadLayout(filepath.Join(dir, "flat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img})
+	if _, err := layout.Write(filepath.Join(dir, "nested"), mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner})); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := Digest(filepath.Join(dir, "nested")); err != nil || d != h {
+		t.Errorf("nested index: digest %v, %v; want %v", d, err, h)
+	}
+	two := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img}, mutate.IndexAddendum{Add: img})
+	if _, err := layout.Write(filepath.Join(dir, "two"), two); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadLayout(filepath.Join(dir, "two")); err == nil || !strings.Contains(err.Error(), "2 manifests") {
+		t.Errorf("two manifests: err = %v", err)
 	}
 }

@@ -1,9 +1,8 @@
 package image
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -13,126 +12,48 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
-// baseImage returns the single image of the layout directory dir, read through a hard-linked
-// mirror under tmp when the layout is symlinked (its name appended to temps).
-func baseImage(dir, tmp string, temps *[]string) (v1.Image, error) {
-	real, shadow, err := resolveLayout(dir, tmp)
-	if shadow != "" {
-		*temps = append(*temps, shadow)
-	}
+// ReadLayout returns the single image of an OCI image layout directory, such as oci_image
+// writes: index.json lists one image manifest, or one index holding one. A symlinked layout
+// (Bazel's sandboxes and runfiles link each file of a tree artifact) is read from the real
+// directory of its index.json, where its blobs are.
+func ReadLayout(dir string) (v1.Image, error) {
+	idxFile, err := filepath.EvalSymlinks(filepath.Join(dir, "index.json"))
 	if err != nil {
 		return nil, err
 	}
-	return imageFromLayout(real)
-}
-
-// resolveLayout returns a layout directory whose files are not symlinks. Sandboxed build
-// actions (Bazel) see their inputs as symlinks, which go-containerregistry's layout refuses to
-// read as blobs; then the layout is mirrored into a directory under tmp with hard links to the
-// real files (copies where linking fails), and that directory is returned as shadow too, for
-// removal after use.
-func resolveLayout(dir, tmp string) (string, string, error) {
-	symlinked := false
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type()&fs.ModeSymlink != 0 {
-			symlinked = true
-			return filepath.SkipAll
-		}
-		return err
-	})
-	if err != nil || !symlinked {
-		return dir, "", err
-	}
-	shadow, err := os.MkdirTemp(tmp, "layout-")
+	idx, err := layout.ImageIndexFromPath(filepath.Dir(idxFile))
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	if err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+	for range 2 {
+		d, err := onlyManifest(idx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return mirror(dir, shadow, p)
-	}); err != nil {
-		return "", shadow, fmt.Errorf("resolving symlinks in the layout: %w", err)
+		switch {
+		case d.MediaType.IsImage():
+			return idx.Image(d.Digest)
+		case d.MediaType.IsIndex():
+			if idx, err = idx.ImageIndex(d.Digest); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("unsupported media type %s in the index", d.MediaType)
+		}
 	}
-	return shadow, shadow, nil
+	return nil, errors.New("indexes nested too deep")
 }
 
-// mirror recreates p (under dir) under shadow: directories are made, files hard-linked to
-// their real file, or copied.
-func mirror(dir, shadow, p string) error {
-	rel, err := filepath.Rel(dir, p)
-	if err != nil {
-		return err
-	}
-	dst := filepath.Join(shadow, rel)
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return err
-	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return os.MkdirAll(dst, 0o755)
-	}
-	if os.Link(real, dst) == nil {
-		return nil
-	}
-	return copyFile(real, dst)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// imageFromLayout returns the single image of an OCI layout directory (or of the single index
-// it holds).
-func imageFromLayout(dir string) (v1.Image, error) {
-	idx, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, err
-	}
+// onlyManifest returns the one descriptor an index lists.
+func onlyManifest(idx v1.ImageIndex) (v1.Descriptor, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, err
 	}
 	if len(im.Manifests) != 1 {
-		return nil, fmt.Errorf("index.json has %d manifests, want exactly 1", len(im.Manifests))
+		return v1.Descriptor{}, fmt.Errorf("%d manifests in the index, want exactly 1", len(im.Manifests))
 	}
-	d := im.Manifests[0]
-	switch {
-	case d.MediaType.IsImage():
-		return idx.Image(d.Digest)
-	case d.MediaType.IsIndex():
-		child, err := idx.ImageIndex(d.Digest)
-		if err != nil {
-			return nil, err
-		}
-		cm, err := child.IndexManifest()
-		if err != nil {
-			return nil, err
-		}
-		if len(cm.Manifests) != 1 {
-			return nil, fmt.Errorf("nested index has %d manifests, want exactly 1", len(cm.Manifests))
-		}
-		return child.Image(cm.Manifests[0].Digest)
-	}
-	return nil, fmt.Errorf("unsupported media type %s in index.json", d.MediaType)
+	return im.Manifests[0], nil
 }
 
 // writeLayout writes img as the only manifest of a new OCI layout in dir.
@@ -153,7 +74,7 @@ func writeLayout(dir string, img v1.Image) (v1.Hash, error) {
 
 // Digest returns the manifest digest of the single image in an OCI layout.
 func Digest(layoutDir string) (v1.Hash, error) {
-	img, err := imageFromLayout(layoutDir)
+	img, err := ReadLayout(layoutDir)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("image: %s: %w", layoutDir, err)
 	}

@@ -14,7 +14,7 @@ func Load(ctx context.Context, layoutDir string, tags []string) (string, error) 
 	if len(tags) == 0 {
 		return "", fmt.Errorf("image: load %s: at least one tag is required", layoutDir)
 	}
-	img, err := imageFromLayout(layoutDir)
+	img, err := ReadLayout(layoutDir)
 	if err != nil {
 		return "", fmt.Errorf("image: load %s: %w", layoutDir, err)
 	}

@@ -28,21 +28,15 @@ type idMaps struct {
 	gidNames map[int]string         // the first name of a gid
 }
 
-func (m idMaps) userName(uid int) string {
-	if n, ok := m.uidNames[uid]; ok {
-		return n
-	}
-	if uid == 0 {
-		return "root"
-	}
-	return ""
-}
+func (m idMaps) userName(uid int) string  { return nameOf(m.uidNames, uid) }
+func (m idMaps) groupName(gid int) string { return nameOf(m.gidNames, gid) }
 
-func (m idMaps) groupName(gid int) string {
-	if n, ok := m.gidNames[gid]; ok {
+// nameOf returns the name of id: its entry in names, "root" for an unnamed 0, else "".
+func nameOf(names map[int]string, id int) string {
+	if n, ok := names[id]; ok {
 		return n
 	}
-	if gid == 0 {
+	if id == 0 {
 		return "root"
 	}
 	return ""

@@ -61,12 +61,24 @@ func (e *epochValue) Set(s string) error {
 	return nil
 }
 
-// epochFlag registers -epoch, SOURCE_DATE_EPOCH (the rules pass the build setting
-// //tools/rules:source_date_epoch); the default, 0, is 1970-01-01T00:00:00Z.
-func epochFlag(fs *flag.FlagSet, use string) *int64 {
-	var e int64
-	fs.Var((*epochValue)(&e), "epoch", "SOURCE_DATE_EPOCH, seconds since 1970: "+use)
-	return &e
+// actionFlags are the flags of the subcommands that the rules run: the output, the rule-written
+// configuration (JSON decoded into the package's config type, see readJSON) and
+// SOURCE_DATE_EPOCH (the build setting //tools/rules:source_date_epoch; the default, 0, is
+// 1970-01-01T00:00:00Z).
+type actionFlags struct {
+	out, config string
+	epoch       int64
+}
+
+// newActionFlags returns the flag set of subcommand name with -out, -config and -epoch, whose
+// descriptions are given, already registered.
+func newActionFlags(name string, e *env, out, config, epoch string) (*flag.FlagSet, *actionFlags) {
+	fs := newFlags(name, e)
+	a := &actionFlags{}
+	fs.StringVar(&a.out, "out", "", out)
+	fs.StringVar(&a.config, "config", "", config)
+	fs.Var((*epochValue)(&a.epoch), "epoch", "SOURCE_DATE_EPOCH, seconds since 1970: "+epoch)
+	return fs, a
 }
 
 // parseFlags expands @params files in args and parses them into fs; a bad flag is a usage error.

@@ -11,23 +11,21 @@ import (
 )
 
 func runImage(_ context.Context, e *env, args []string) error {
-	fs := newFlags("image", e)
-	out := fs.String("out", "", "output OCI image layout directory (required)")
-	digestOut := fs.String("digest", "", "file to write the manifest digest to")
+	fs, a := newActionFlags("image", e, "output OCI image layout directory (required)",
+		"image configuration: JSON of image.Config, as the oci_image rule writes it", "every timestamp")
 	base := fs.String("base", "", "base image: an OCI image layout directory")
-	cfgPath := fs.String("config", "", "image configuration: JSON of image.Config, as the oci_image rule writes it")
-	epoch := epochFlag(fs, "every timestamp")
 	var layers stringList
 	fs.Var(&layers, "layer", "layer file (repeatable, in order); PATH=DIFFID_FILE names the file holding its diff_id")
+	digestOut := fs.String("digest", "", "file to write the manifest digest to")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() != 0 {
+	if a.out == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want -out DIR, and layers as -layer FILE", errUsage)
 	}
-	o := image.Options{Base: *base, SourceDateEpoch: *epoch}
-	if *cfgPath != "" {
-		if err := readJSON(*cfgPath, &o.Config); err != nil {
+	o := image.Options{Base: *base, SourceDateEpoch: a.epoch}
+	if a.config != "" {
+		if err := readJSON(a.config, &o.Config); err != nil {
 			return fmt.Errorf("image config: %w", err)
 		}
 	}
@@ -39,7 +37,7 @@ func runImage(_ context.Context, e *env, args []string) error {
 		o.Layers = append(o.Layers, lay)
 	}
 	start := time.Now()
-	d, err := image.Write(*out, o)
+	d, err := image.Write(a.out, o)
 	if err != nil {
 		return err
 	}
@@ -48,7 +46,7 @@ func runImage(_ context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stderr, "imagetool image: %s %s (%d layers added, %.1fs)\n", *out, d, len(layers), time.Since(start).Seconds())
+	fmt.Fprintf(e.stderr, "imagetool image: %s %s (%d layers added, %.1fs)\n", a.out, d, len(layers), time.Since(start).Seconds())
 	return nil
 }
 

@@ -11,29 +11,27 @@ import (
 )
 
 func runLayer(_ context.Context, e *env, args []string) error {
-	fs := newFlags("layer", e)
-	out := fs.String("out", "", "output layer file (required)")
-	cfgPath := fs.String("config", "", "layer configuration: JSON of layer.Config, as the deb_layer rule writes it (required)")
-	diffIDOut := fs.String("diffid", "", "file to write the layer's diff_id (sha256 of the uncompressed tar) to")
-	tmp := fs.String("tmpdir", "", "directory for spool files (default: next to -out)")
-	epoch := epochFlag(fs, "mtimes are clamped to it")
+	fs, a := newActionFlags("layer", e, "output layer file (required)",
+		"layer configuration: JSON of layer.Config, as the deb_layer rule writes it (required)", "mtimes are clamped to it")
 	var installed stringList
 	fs.Var(&installed, "installed", "a .deb already installed in the lower layers (repeatable): recorded in the dpkg database, files not written")
+	diffIDOut := fs.String("diffid", "", "file to write the layer's diff_id (sha256 of the uncompressed tar) to")
+	tmp := fs.String("tmpdir", "", "directory for spool files (default: next to -out)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || *cfgPath == "" || fs.NArg() == 0 {
+	if a.out == "" || a.config == "" || fs.NArg() == 0 {
 		return fmt.Errorf("%w: want -out FILE, -config FILE and at least one .deb", errUsage)
 	}
-	opts := layer.Options{SourceDateEpoch: *epoch, Installed: installed, TempDir: *tmp}
+	opts := layer.Options{SourceDateEpoch: a.epoch, Installed: installed, TempDir: *tmp}
 	if opts.TempDir == "" {
-		opts.TempDir = filepath.Dir(*out)
+		opts.TempDir = filepath.Dir(a.out)
 	}
-	if err := readJSON(*cfgPath, &opts.Config); err != nil {
+	if err := readJSON(a.config, &opts.Config); err != nil {
 		return fmt.Errorf("layer config: %w", err)
 	}
 	start := time.Now()
-	sum, err := writeLayer(*out, fs.Args(), opts)
+	sum, err := writeLayer(a.out, fs.Args(), opts)
 	if err == nil && *diffIDOut != "" {
 		err = os.WriteFile(*diffIDOut, []byte(sum.DiffID+"\n"), 0o644)
 	}
@@ -43,12 +41,12 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(e.stderr, "imagetool layer: warning: %s\n", w)
 	}
-	st, err := os.Stat(*out)
+	st, err := os.Stat(a.out)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "imagetool layer: %s: %d packages (%d installed below), %d entries, %.1f MB of files, %.1f MB %s, %.1fs\n",
-		filepath.Base(*out), len(sum.Packages), len(installed), sum.Entries, float64(sum.Bytes)/1e6, float64(st.Size())/1e6, opts.Compression, time.Since(start).Seconds())
+		filepath.Base(a.out), len(sum.Packages), len(installed), sum.Entries, float64(sum.Bytes)/1e6, float64(st.Size())/1e6, opts.Compression, time.Since(start).Seconds())
 	return nil
 }
 
