@@ -2,13 +2,16 @@ package registrytest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Inventory is what Check found in the registry.
@@ -52,6 +55,10 @@ func (r *Registry) Check(ctx context.Context) (Inventory, error) {
 			return inv, fmt.Errorf("registrytest: check: %w", err)
 		}
 		tags, err := p.List(ctx, repo)
+		var terr *transport.Error
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+			tags, err = nil, nil // blobs but no manifest yet: distribution knows no tags
+		}
 		if err != nil {
 			return inv, fmt.Errorf("registrytest: check: tags of %s: %w", rs, err)
 		}
