@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ci-images/ci-images/tools/image"
 	"github.com/ci-images/ci-images/tools/tags"
 )
 
@@ -66,14 +67,15 @@ func newSet(t *testing.T, seed int64, size int64) *testSet {
 	return s
 }
 
-// roundTrip writes img as an OCI layout and reads it back with ReadLayout.
+// roundTrip writes img as an OCI layout and reads it back with image.ReadLayout, as imagetool
+// push reads oci_image outputs.
 func roundTrip(t *testing.T, img v1.Image, i int) v1.Image {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "layout")
 	if _, err := layout.Write(dir, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img})); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadLayout(dir)
+	back, err := image.ReadLayout(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

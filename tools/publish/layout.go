@@ -17,45 +17,6 @@ import (
 // refNameAnnotation names a manifest in an OCI layout's index.json.
 const refNameAnnotation = "org.opencontainers.image.ref.name"
 
-// ReadLayout returns the single image of an OCI image layout directory, such as oci_image
-// writes (index.json lists one image manifest, or one index holding one). Symlinks to the layout
-// (Bazel runfiles link each file of a tree artifact) are followed to the real directory.
-func ReadLayout(dir string) (v1.Image, error) {
-	idxFile, err := filepath.EvalSymlinks(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return nil, fmt.Errorf("layout %s: %w", dir, err)
-	}
-	idx, err := layout.ImageIndexFromPath(filepath.Dir(idxFile))
-	if err != nil {
-		return nil, fmt.Errorf("layout %s: %w", dir, err)
-	}
-	for depth := 0; depth < 2; depth++ {
-		im, err := idx.IndexManifest()
-		if err != nil {
-			return nil, fmt.Errorf("layout %s: %w", dir, err)
-		}
-		if len(im.Manifests) != 1 {
-			return nil, fmt.Errorf("layout %s: %d manifests in the index, want exactly 1", dir, len(im.Manifests))
-		}
-		d := im.Manifests[0]
-		switch {
-		case d.MediaType.IsImage():
-			img, err := idx.Image(d.Digest)
-			if err != nil {
-				return nil, fmt.Errorf("layout %s: %w", dir, err)
-			}
-			return img, nil
-		case d.MediaType.IsIndex():
-			if idx, err = idx.ImageIndex(d.Digest); err != nil {
-				return nil, fmt.Errorf("layout %s: %w", dir, err)
-			}
-		default:
-			return nil, fmt.Errorf("layout %s: unsupported media type %s", dir, d.MediaType)
-		}
-	}
-	return nil, fmt.Errorf("layout %s: indexes nested too deep", dir)
-}
-
 // Layout publishes into an OCI image layout directory: one index.json entry per tag, named by
 // the org.opencontainers.image.ref.name annotation (the full reference). A tag already naming
 // the image's digest is left alone; a tag naming another digest is replaced.

@@ -13,7 +13,8 @@
 //   - Daemon: the local Docker engine.
 //   - DryRun: prints every tag it would write and sends nothing.
 //
-// Results feed WriteSummary (a table: image, digest, tags, bytes sent, status).
+// Images come from oci_image's layouts through image.ReadLayout. Results feed WriteSummary (a
+// table: image, digest, tags, bytes sent, status); Registry.Stats gives the wire counters.
 package publish
 
 import (

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -18,60 +17,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
-
-func TestReadLayoutThroughSymlinks(t *testing.T) {
-	img := newSet(t, 0, 1<<10).images[0]
-	real := filepath.Join(t.TempDir(), "real")
-	if _, err := layout.Write(real, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img})); err != nil {
-		t.Fatal(err)
-	}
-	// A Bazel runfiles tree: every file is a symlink to the real one.
-	links := filepath.Join(t.TempDir(), "runfiles")
-	err := filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(real, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(links, rel), 0o755)
-		}
-		return os.Symlink(p, filepath.Join(links, rel))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadLayout(links)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := img.Digest()
-	if got, _ := back.Digest(); got != want {
-		t.Errorf("digest through symlinks = %s, want %s", got, want)
-	}
-	if _, err := back.Layers(); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestReadLayoutErrors(t *testing.T) {
-	set := newSet(t, 0, 1<<10)
-	two := filepath.Join(t.TempDir(), "two")
-	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: set.images[0]}, mutate.IndexAddendum{Add: set.images[1]})
-	if _, err := layout.Write(two, idx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadLayout(two); err == nil || !strings.Contains(err.Error(), "2 manifests in the index, want exactly 1") {
-		t.Errorf("two images: %v", err)
-	}
-	if _, err := ReadLayout(t.TempDir()); err == nil || !strings.Contains(err.Error(), "index.json") {
-		t.Errorf("empty directory: %v", err)
-	}
-}
 
 func TestLayoutPublisher(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
