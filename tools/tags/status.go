@@ -61,8 +61,9 @@ func ReadStatusFiles(paths ...string) (map[string]string, error) {
 	return out, nil
 }
 
-// StampFromStatus builds the Stamp from a workspace status map. BUILD_TIMESTAMP is required for
-// dev tags and the commit for release tags; a missing one is reported by Stamp.Tags.
+// StampFromStatus builds the Stamp from a workspace status map. BUILD_TIMESTAMP (a positive
+// number of seconds) is required for dev tags and the commit for release tags; a missing one is
+// reported by Stamp.Tags, which asks for --stamp.
 func StampFromStatus(status map[string]string, release bool) (Stamp, error) {
 	s := Stamp{Release: release, Commit: strings.TrimSpace(status[CommitKey])}
 	if ts := strings.TrimSpace(status[TimestampKey]); ts != "" {
@@ -70,7 +71,9 @@ func StampFromStatus(status map[string]string, release bool) (Stamp, error) {
 		if err != nil {
 			return Stamp{}, fmt.Errorf("workspace status: %s %q: want seconds since the epoch", TimestampKey, ts)
 		}
-		s.Time = time.Unix(sec, 0).UTC()
+		if sec > 0 { // an unstamped build may say 0
+			s.Time = time.Unix(sec, 0).UTC()
+		}
 	}
 	return s, nil
 }

@@ -105,6 +105,10 @@ func TestStatusFiles(t *testing.T) {
 	if _, err := StampFromStatus(map[string]string{TimestampKey: "yesterday"}, false); err == nil {
 		t.Error("a non-numeric BUILD_TIMESTAMP was accepted")
 	}
+	unstamped, err := StampFromStatus(map[string]string{TimestampKey: "0"}, false)
+	if _, terr := unstamped.Tags("17.9"); err != nil || terr == nil || !strings.Contains(terr.Error(), "--stamp") {
+		t.Errorf("BUILD_TIMESTAMP 0: %v, tags error %v; want a request for --stamp", err, terr)
+	}
 	if _, err := ReadStatusFiles(filepath.Join(dir, "missing.txt")); err == nil {
 		t.Error("a missing status file was accepted")
 	}
