@@ -135,6 +135,9 @@ func TestIntegrationPushTwiceAndDryRun(t *testing.T) {
 	if first.BlobsUploaded != 11 || first.BlobsMounted != 3 {
 		t.Errorf("first push: %d blobs uploaded (want 11), %d mounted (want 3)", first.BlobsUploaded, first.BlobsMounted)
 	}
+	if !strings.Contains(first.String(), "blobs_uploaded=11 blobs_mounted=3") {
+		t.Errorf("Stats.String() = %q", first.String())
+	}
 	if firstAt.UploadBytes() != first.UploadBytes || first.UploadBytes < 8*256<<10 {
 		t.Errorf("upload bytes: %d at the proxy, %d counted by the publisher", firstAt.UploadBytes(), first.UploadBytes)
 	}

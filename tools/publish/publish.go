@@ -8,7 +8,9 @@
 //     failed requests are retried with backoff. A tag that already points at the image's digest
 //     is not written ("unchanged"). Manifests are put by digest after all their blobs, and tags
 //     are written only once every image of the run is complete, so a failed run never leaves a
-//     tag pointing at something missing.
+//     tag pointing at something missing. It drives go-containerregistry's remote.Pusher, the
+//     engine under remote.MultiWrite, directly: MultiWrite dedupes blobs only within one
+//     repository and cannot say when an image is complete or hold tags back until all are.
 //   - Layout: an OCI image layout directory, one index entry per tag.
 //   - Daemon: the local Docker engine.
 //   - DryRun: prints every tag it would write and sends nothing.
@@ -23,6 +25,14 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Every destination is a Publisher.
+var (
+	_ Publisher = (*Registry)(nil)
+	_ Publisher = (*Layout)(nil)
+	_ Publisher = (*Daemon)(nil)
+	_ Publisher = (*DryRun)(nil)
 )
 
 // Publisher publishes images under tags.

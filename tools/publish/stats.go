@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -24,6 +25,12 @@ type Stats struct {
 
 // BytesSent is every request body byte sent.
 func (s Stats) BytesSent() int64 { return s.UploadBytes + s.ManifestBytes }
+
+// String is one line of key=value pairs, for logs and benchmark scripts.
+func (s Stats) String() string {
+	return fmt.Sprintf("requests=%d failed_requests=%d upload_bytes=%d manifest_bytes=%d blobs_uploaded=%d blobs_mounted=%d blobs_existing=%d",
+		s.Requests, s.FailedRequests, s.UploadBytes, s.ManifestBytes, s.BlobsUploaded, s.BlobsMounted, s.BlobsExisting)
+}
 
 // counter is an http.RoundTripper that counts what passes through it.
 type counter struct {
