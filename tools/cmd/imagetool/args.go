@@ -2,14 +2,14 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/ci-images/ci-images/tools/strictjson"
 )
 
 // expandParams replaces every "@file" argument by the lines of that file (Bazel params files),
@@ -93,16 +93,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// readJSON decodes the JSON file at path (a rule-written configuration) into v; a field that v
-// does not have is an error.
+// readJSON decodes the JSON file at path (a rule-written configuration) into v with
+// tools/strictjson: a key that v does not have is an error.
 func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := strictjson.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

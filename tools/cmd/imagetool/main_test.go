@@ -44,7 +44,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"layer", "-out", filepath.Join(dir, "l.tar")}, 2, "want -out FILE, -config FILE and at least one .deb"},
 		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "-epoch", "-1", "x.deb"}, 2, "-epoch: want whole seconds since 1970"},
 		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "-epoch", "soon", "x.deb"}, 2, "-epoch: want whole seconds since 1970"},
-		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "x.deb"}, 1, `unknown field "usres"`},
+		{[]string{"layer", "-out", filepath.Join(dir, "l.tar"), "-config", cfg, "x.deb"}, 1, `unknown key "usres"`},
 		{[]string{"layer", "@" + filepath.Join(dir, "missing.params")}, 1, "params file"},
 		{[]string{"image", "-out", filepath.Join(dir, "oci"), "stray"}, 2, "want -out DIR"},
 		{[]string{"load", "-layout", dir}, 2, "want -layout DIR and at least one -tag"},
