@@ -7,8 +7,8 @@
 // ignored. Directives:
 //
 //	rewrite <regex> <replacement>   rewrite URLs (several rules may match: each adds URLs)
-//	allow <host>                    keep rewritten URLs for host (and its subdomains)
-//	block <host>                    drop rewritten URLs for host and subdomains ("*": all)
+//	allow <host>                    keep URLs for host (and its subdomains)
+//	block <host>                    drop URLs for host and subdomains ("*": all)
 //	all_blocked_message <text>      message shown when every URL was blocked
 //
 // Semantics, as in Bazel (UrlRewriter.applyRewriteRules):
@@ -20,7 +20,10 @@
 //     one URL (duplicates removed, first occurrence kept);
 //   - a result without "http://" or "https://" gets the original URL's scheme;
 //   - when no rule matches, the URL is kept unchanged;
-//   - allow and block then filter the rewritten URLs by host.
+//   - allow and block then filter every resulting URL by host, rewritten or not (the
+//     directives apply in the order rewrite, allow, block wherever they stand in the
+//     file): a URL is kept if an allow names its host or a parent domain, else dropped if a
+//     block does (or is "*"). So "block *" plus "allow mirror" lets only the mirror through.
 //
 // Go's RE2 syntax is used for the regex; it agrees with Java's for the patterns used in
 // practice (no back-references or look-around, which RE2 rejects with an error).
@@ -130,8 +133,9 @@ func (c *Config) addRule(pattern, replacement string) error {
 	return nil
 }
 
-// Rewrite returns the URLs to try for u, in order. It returns []string{u} when no rule
-// matches (or u is not http/https), and an empty list when allow/block drop every result.
+// Rewrite returns the URLs to try for u, in order: its rewrites, or u itself when no rule
+// matches, filtered by allow and block; an empty list when they drop every URL. A URL that
+// is not http or https is returned unchanged and unfiltered.
 func (c *Config) Rewrite(u string) []string {
 	if c == nil {
 		return []string{u}
@@ -172,7 +176,7 @@ func (c *Config) Rewrite(u string) []string {
 		}
 	}
 	if !matched {
-		return []string{u}
+		out = []string{u}
 	}
 	kept := out[:0]
 	for _, s := range out {

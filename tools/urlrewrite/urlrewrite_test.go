@@ -83,6 +83,72 @@ func TestAllowOverridesBlock(t *testing.T) {
 	}
 }
 
+// TestBazelSemantics states the semantics of Bazel's downloader config (UrlRewriterConfig's
+// documentation: "allow hostName" allows the host and its subdomains, "block hostName" blocks
+// them, "block *" blocks every host, and the directives apply in the order rewrite, allow,
+// block, wherever they stand in the file), with the cases of Bazel's UrlRewriterTest. amend
+// is UrlRewriter.amend: every input URL is rewritten, then every resulting URL, rewritten or
+// not, is kept if an allow matches its host or else if no block matches it. Only http and
+// https URLs are rewritten and filtered.
+func TestBazelSemantics(t *testing.T) {
+	amend := func(c *Config, urls []string) []string {
+		var out []string
+		for _, u := range urls {
+			out = append(out, c.Rewrite(u)...)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, config string
+		in, want     []string
+	}{
+		{"an empty config changes nothing", "",
+			[]string{"http://example.com"}, []string{"http://example.com"}},
+		{"block applies to URLs no rewrite matched, whatever the scheme", "block example.com",
+			[]string{"http://example.com", "https://example.com", "http://localhost"}, []string{"http://localhost"}},
+		{"rewrite", "rewrite example.com/foo/(.*) mycorp.com/$1/foo",
+			[]string{"https://example.com/foo/bar"}, []string{"https://mycorp.com/bar/foo"}},
+		{"rewrites can expand to more than one URL", "rewrite example.com/foo/(.*) mycorp.com/$1/somewhere\nrewrite example.com/foo/(.*) mycorp.com/$1/elsewhere",
+			[]string{"https://example.com/foo/bar"}, []string{"https://mycorp.com/bar/somewhere", "https://mycorp.com/bar/elsewhere"}},
+		{"block all URLs other than specific ones", "block *\nallow example.com",
+			[]string{"https://foo.com", "https://example.com/foo/bar", "https://subdomain.example.com/qux"},
+			[]string{"https://example.com/foo/bar", "https://subdomain.example.com/qux"}},
+		{"comments", "# Block everything\nblock *\n# But allow example.com\nallow example.com",
+			[]string{"https://foo.com", "https://example.com"}, []string{"https://example.com"}},
+		{"allow applies to subdomains", "block *\nallow example.com",
+			[]string{"https://subdomain.example.com"}, []string{"https://subdomain.example.com"}},
+		{"block applies to subdomains", "block example.com",
+			[]string{"https://subdomain.example.com"}, nil},
+		{"a host suffix that is not a subdomain is not blocked", "block example.com",
+			[]string{"https://notexample.com/x"}, []string{"https://notexample.com/x"}},
+		{"the port is not part of the host", "block 127.0.0.1",
+			[]string{"http://127.0.0.1:8080/x", "http://localhost:8080/x"}, []string{"http://localhost:8080/x"}},
+		{"empty lines", "\n   \nblock *\n\t  \nallow example.com",
+			[]string{"https://subdomain.example.com"}, []string{"https://subdomain.example.com"}},
+		{"rewriting is applied before blocking", "block bad.com\nrewrite bad.com/foo/(.*) mycorp.com/$1",
+			[]string{"https://www.bad.com", "https://bad.com/foo/bar"}, []string{"https://mycorp.com/bar"}},
+		{"rewriting is applied before allowing", "block *\nallow mycorp.com\nrewrite bad.com/foo/(.*) mycorp.com/$1",
+			[]string{"https://www.bad.com", "https://bad.com/foo/bar"}, []string{"https://mycorp.com/bar"}},
+		{"rewrites may change the scheme",
+			"block *\nallow mycorp.com\nallow othercorp.com\nrewrite bad.com/foo/(.*) http://mycorp.com/$1\nrewrite bad.com/bar/(.*) https://othercorp.com/bar/$1",
+			[]string{"https://www.bad.com", "https://bad.com/foo/bar", "http://bad.com/bar/xyz"},
+			[]string{"http://mycorp.com/bar", "https://othercorp.com/bar/xyz"}},
+		{"other schemes are neither rewritten nor blocked", "block *\nrewrite (.*) mirror.example.com/$1",
+			[]string{"file:///srv/debian/dists/bookworm/InRelease"}, []string{"file:///srv/debian/dists/bookworm/InRelease"}},
+		{"everything but one mirror: a source that no rule rewrites is blocked",
+			"block *\nallow mirror.example.com\nrewrite snapshot.debian.org/archive/debian/[0-9]+T[0-9]+Z/(.*) mirror.example.com/debian/$1",
+			[]string{"https://snapshot.debian.org/archive/debian/20261120T060000Z/dists/bookworm/InRelease", "https://apt.postgresql.org/pub/repos/apt/dists/bookworm-pgdg/InRelease"},
+			[]string{"https://mirror.example.com/debian/dists/bookworm/InRelease"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := amend(mustParse(t, tc.config), tc.in)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("amend(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, in := range []string{
 		"rewrite onlyone\n",
