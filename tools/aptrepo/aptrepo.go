@@ -74,9 +74,13 @@ func (s Source) Validate() error {
 	if !nameRE.MatchString(s.Name) {
 		return fmt.Errorf("aptrepo: source name %q: want [A-Za-z0-9][A-Za-z0-9._+-]*", s.Name)
 	}
-	u, err := url.Parse(s.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !isHTTPURL(s.URL) {
 		return fmt.Errorf("aptrepo: %s: url %q: want an http(s) URL", s.Name, s.URL)
+	}
+	for _, m := range s.Mirrors {
+		if !isHTTPURL(m) {
+			return fmt.Errorf("aptrepo: %s: mirror %q: want an http(s) URL", s.Name, m)
+		}
 	}
 	if s.Suite == "" || strings.HasSuffix(s.Suite, "/") || strings.HasPrefix(s.Suite, "/") || hasDotDot(s.Suite) {
 		return fmt.Errorf("aptrepo: %s: bad suite %q (flat repositories are not supported)", s.Name, s.Suite)
@@ -93,6 +97,11 @@ func (s Source) Validate() error {
 		return fmt.Errorf("aptrepo: %s: no keyring", s.Name)
 	}
 	return nil
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // hasDotDot reports whether a slash-separated path has a ".." element.

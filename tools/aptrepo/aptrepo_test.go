@@ -604,6 +604,7 @@ func TestValidate(t *testing.T) {
 		func(s *Source) { s.Components = nil },
 		func(s *Source) { s.Architectures = []string{"../amd64"} },
 		func(s *Source) { s.Keyring = "" },
+		func(s *Source) { s.Mirrors = []string{"https://ok.example/debian", "mirror.example/debian"} },
 	} {
 		s := good
 		mod(&s)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ci-images/ci-images/tools/atomicfile"
 )
 
 // Cache layout under Options.CacheDir:
@@ -44,25 +46,12 @@ func (c *Client) cachePut(sum string, data []byte) {
 	_ = writeAtomic(filepath.Join(c.opt.CacheDir, "sha256", sum), data)
 }
 
+// writeAtomic replaces p by data (atomicfile), creating its directory.
 func writeAtomic(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteFile(p, data, 0o644)
 }
 
 func (c *Client) releaseDir(src Source) string {
