@@ -2,10 +2,16 @@ package lockfile
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"strings"
+
+	"github.com/ci-images/ci-images/tools/atomicfile"
+	"github.com/ci-images/ci-images/tools/strictjson"
 )
 
 func encode(v any) ([]byte, error) {
@@ -32,6 +38,9 @@ func (lf *Lockfile) normalize() {
 	if lf.Sets == nil {
 		lf.Sets = map[string][]string{}
 	}
+	if lf.Releases == nil {
+		lf.Releases = map[string]Release{}
+	}
 	if lf.Inputs.PGVersions == nil {
 		lf.Inputs.PGVersions = map[string]string{}
 	}
@@ -57,12 +66,61 @@ func (lf *Lockfile) normalize() {
 	}
 }
 
-// marshal normalizes lf and encodes it deterministically.
+// ErrEdited is the error of Verify: the content does not match content_sha256.
+var ErrEdited = errors.New("lockfile was edited by hand: re-lock")
+
+// CorruptError is a file at the lockfile's path that is not a valid lockfile.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	msg := strings.Join(strings.Fields(e.Err.Error()), " ")
+	return fmt.Sprintf("%s: not a valid lockfile (%s): delete it or restore it from git", e.Path, msg)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// contentHash is content_sha256: the sha256 of the encoding of the normalized lf with
+// ContentSHA256 empty.
+func contentHash(lf *Lockfile) (string, error) {
+	c := *lf
+	c.ContentSHA256 = ""
+	b, err := encode(&c)
+	if err != nil {
+		return "", fmt.Errorf("encoding lockfile: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Verify reports whether lf's content matches its content_sha256 (lf as Read returns it).
+func (lf *Lockfile) Verify() error {
+	if lf.ContentSHA256 == "" {
+		return fmt.Errorf("%w (no content_sha256)", ErrEdited)
+	}
+	got, err := contentHash(lf)
+	if err != nil {
+		return err
+	}
+	if got != lf.ContentSHA256 {
+		return ErrEdited
+	}
+	return nil
+}
+
+// marshal normalizes lf, records its content hash and encodes it deterministically.
 func marshal(lf *Lockfile) ([]byte, error) {
 	lf.normalize()
 	if err := lf.validate(); err != nil {
 		return nil, err
 	}
+	sum, err := contentHash(lf)
+	if err != nil {
+		return nil, err
+	}
+	lf.ContentSHA256 = sum
 	b, err := encode(lf)
 	if err != nil {
 		return nil, fmt.Errorf("encoding lockfile: %w", err)
@@ -71,7 +129,8 @@ func marshal(lf *Lockfile) ([]byte, error) {
 }
 
 // validate checks internal consistency: keys match their packages, every set and depends
-// entry names a package, every locked set has an input hash.
+// entry names a package, every locked set has an input hash, every release is one of a
+// source of the inputs.
 func (lf *Lockfile) validate() error {
 	if lf.Version != Version {
 		return fmt.Errorf("unsupported lockfile version %d (want %d)", lf.Version, Version)
@@ -99,17 +158,29 @@ func (lf *Lockfile) validate() error {
 			}
 		}
 	}
+	return lf.validateReleases()
+}
+
+func (lf *Lockfile) validateReleases() error {
+	for name, r := range lf.Releases {
+		src, ok := lf.Inputs.Source(name)
+		if !ok || src.URL != r.URL || src.Suite != r.Suite {
+			return fmt.Errorf("releases: %s (%s %s) is not a source of the inputs", name, r.URL, r.Suite)
+		}
+		if r.Date.IsZero() {
+			return fmt.Errorf("releases: %s: no date", name)
+		}
+	}
 	return nil
 }
 
-// unmarshal decodes and validates a lockfile.
+// unmarshal decodes, normalizes and validates a lockfile.
 func unmarshal(data []byte) (*Lockfile, error) {
 	var lf Lockfile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&lf); err != nil {
+	if err := strictjson.Unmarshal(data, &lf); err != nil {
 		return nil, err
 	}
+	lf.normalize()
 	if err := lf.validate(); err != nil {
 		return nil, err
 	}
@@ -117,7 +188,8 @@ func unmarshal(data []byte) (*Lockfile, error) {
 }
 
 // Read reads and validates the lockfile at path. A missing file is reported with an error
-// wrapping os.ErrNotExist.
+// wrapping os.ErrNotExist, a file that is not a valid lockfile with a *CorruptError. Read
+// does not Verify the content hash.
 func Read(path string) (*Lockfile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -125,35 +197,16 @@ func Read(path string) (*Lockfile, error) {
 	}
 	lf, err := unmarshal(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &CorruptError{Path: path, Err: err}
 	}
 	return lf, nil
 }
 
-// Write encodes lf and replaces path atomically.
+// Write encodes lf (recording its content hash) and replaces path atomically.
 func Write(path string, lf *Lockfile) error {
 	b, err := marshal(lf)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".apt.lock.*.json")
-	if err != nil {
-		return fmt.Errorf("writing lockfile: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, b, 0o644)
 }

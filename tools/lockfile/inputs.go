@@ -84,6 +84,16 @@ func (in Inputs) SetHash(set string) string {
 	}{n.Arch, n.Recommends, s, srcs})
 }
 
+// Source returns the source of in named name.
+func (in Inputs) Source(name string) (aptrepo.Source, bool) {
+	for _, s := range in.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return aptrepo.Source{}, false
+}
+
 // SetNames returns the names of in's sets, sorted.
 func (in Inputs) SetNames() []string {
 	names := make([]string, 0, len(in.Sets))

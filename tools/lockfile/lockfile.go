@@ -6,6 +6,7 @@
 //
 //	{
 //	  "version": 1,
+//	  "content_sha256": "<sha256 of the canonical encoding with content_sha256 empty>",
 //	  "inputs_sha256": "<sha256 of the canonical JSON of inputs>",
 //	  "set_inputs_sha256": {"<set>": "<sha256 of what that set depends on>"},
 //	  "inputs": {
@@ -15,6 +16,7 @@
 //	                 "keyring_sha256", "priority", "mirrors"}],
 //	    "sets": {"<set>": {"file", "requests", "sources", "exclude", "base_priorities"}}
 //	  },
+//	  "releases": {"<source>": {"url", "suite", "date": "2026-11-20T06:00:00Z"}},
 //	  "packages": {"<name>_<version>_<arch>": {"name", "version", "arch", "repo",
 //	               "urls": [canonical URL, then mirrors], "sha256", "size", "depends": [keys]}},
 //	  "sets": {"<set>": [keys, sorted]},
@@ -25,6 +27,19 @@
 // a trailing newline; Write first normalizes everything whose order carries no meaning
 // (sources by name, set sources and excludes, depends lists), so the same lock gives the same
 // bytes. Request order is kept: it is meaningful for resolution, as on apt's command line.
+//
+// # Integrity
+//
+// Read accepts only a well-formed lockfile: valid JSON with no unknown keys and nothing after
+// the object, consistent references; anything else is a CorruptError, whose one-line message
+// ends in "delete it or restore it from git". "content_sha256" covers everything else in the
+// file (inputs, releases, packages, sets, notes), computed over the canonical encoding, so
+// Verify rejects a hand edit (a zeroed sha256, an edited request) with ErrEdited while a
+// re-formatted but equal file still verifies. It guards against careless edits, not against
+// someone who recomputes it: the file is as trustworthy as the repository it is committed to.
+//
+// "releases" records, for every source whose indexes the packages came from, the Date of its
+// signed Release file; the locker refuses an older Release for the same URL and suite.
 //
 // # Partial lockfiles
 //
@@ -45,6 +60,7 @@ package lockfile
 
 import (
 	"strings"
+	"time"
 
 	"github.com/ci-images/ci-images/tools/aptrepo"
 )
@@ -54,13 +70,27 @@ const Version = 1
 
 // Lockfile is the whole file.
 type Lockfile struct {
-	Version         int                 `json:"version"`
-	InputsSHA256    string              `json:"inputs_sha256"`
-	SetInputsSHA256 map[string]string   `json:"set_inputs_sha256"`
-	Inputs          Inputs              `json:"inputs"`
-	Packages        map[string]Package  `json:"packages"`
-	Sets            map[string][]string `json:"sets"`
-	Notes           map[string][]string `json:"notes,omitempty"`
+	Version int `json:"version"`
+	// ContentSHA256 is the sha256 of the canonical encoding of the lockfile with this field
+	// empty (see Verify).
+	ContentSHA256   string            `json:"content_sha256"`
+	InputsSHA256    string            `json:"inputs_sha256"`
+	SetInputsSHA256 map[string]string `json:"set_inputs_sha256"`
+	Inputs          Inputs            `json:"inputs"`
+	// Releases are the signed Release files the packages were resolved from, by source name.
+	Releases map[string]Release  `json:"releases"`
+	Packages map[string]Package  `json:"packages"`
+	Sets     map[string][]string `json:"sets"`
+	Notes    map[string][]string `json:"notes,omitempty"`
+}
+
+// Release records a source's verified Release (or InRelease) file: the canonical URL and
+// suite it was fetched for, and its Date. A later lock refuses an older one for the same
+// URL and suite (a replayed or rolled-back repository).
+type Release struct {
+	URL   string    `json:"url"`
+	Suite string    `json:"suite"`
+	Date  time.Time `json:"date"`
 }
 
 // Inputs is everything a lock is computed from.

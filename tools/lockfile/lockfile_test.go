@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math/rand"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ci-images/ci-images/tools/aptrepo"
 )
@@ -45,6 +47,8 @@ func sample() *Lockfile {
 			"debian15": {pg.Key(), libc.Key(), tz.Key(), libgcc.Key()},
 		},
 		Notes: map[string][]string{"debian15": {"b note", "a note"}},
+		Releases: map[string]Release{"debian": {URL: "https://snapshot.debian.org/archive/debian/20261120T060000Z",
+			Suite: "bookworm", Date: time.Date(2026, 11, 15, 9, 10, 11, 0, time.UTC)}},
 	}
 	lf.InputsSHA256 = in.Hash()
 	lf.SetInputsSHA256 = map[string]string{"debian15": in.SetHash("debian15")}
@@ -234,5 +238,116 @@ func TestNewPackage(t *testing.T) {
 	}
 	if got.Key() != p.Key() {
 		t.Errorf("Key %s, want %s", got.Key(), p.Key())
+	}
+}
+
+// edit decodes a lockfile's JSON, applies fn to it and encodes it again (as a person with
+// an editor or jq would).
+func edit(t *testing.T, data []byte, fn func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func obj(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		m = m[k].(map[string]any)
+	}
+	return m
+}
+
+func TestVerify(t *testing.T) {
+	good, err := marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	libc := "libc6_2.36-9+deb12u9_amd64"
+	for _, tc := range []struct {
+		name   string
+		edit   func(m map[string]any)
+		edited bool
+	}{
+		{"unchanged, re-encoded compactly", func(map[string]any) {}, false},
+		{"set order shuffled", func(m map[string]any) {
+			s := obj(m, "sets")["debian15"].([]any)
+			s[0], s[len(s)-1] = s[len(s)-1], s[0]
+		}, false},
+		{"package sha256 zeroed", func(m map[string]any) { obj(m, "packages", libc)["sha256"] = strings.Repeat("0", 64) }, true},
+		{"package url changed", func(m map[string]any) { obj(m, "packages", libc)["urls"] = []any{"http://evil.example/libc6.deb"} }, true},
+		{"set requests edited", func(m map[string]any) {
+			s := obj(m, "inputs", "sets", "debian15")
+			s["requests"] = append(s["requests"].([]any), "gdb")
+		}, true},
+		{"request order changed", func(m map[string]any) {
+			s := obj(m, "inputs", "sets", "exttester_16")
+			r := s["requests"].([]any)
+			r[0], r[1] = r[1], r[0]
+		}, true},
+		{"inputs_sha256 edited", func(m map[string]any) { m["inputs_sha256"] = strings.Repeat("1", 64) }, true},
+		{"release date edited", func(m map[string]any) { obj(m, "releases", "debian")["date"] = "2030-01-01T00:00:00Z" }, true},
+		{"set emptied", func(m map[string]any) { obj(m, "sets")["debian15"] = []any{} }, true},
+		{"note removed", func(m map[string]any) { delete(m, "notes") }, true},
+		{"content_sha256 removed", func(m map[string]any) { delete(m, "content_sha256") }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lf, err := unmarshal(edit(t, good, tc.edit))
+			if err != nil {
+				t.Fatalf("unmarshal: %v", err)
+			}
+			err = lf.Verify()
+			if tc.edited != (err != nil) || err != nil && !errors.Is(err, ErrEdited) {
+				t.Errorf("Verify: %v, want edited %v", err, tc.edited)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "lockfile was edited by hand: re-lock") {
+				t.Errorf("message %q", err)
+			}
+		})
+	}
+}
+
+func TestReadCorrupt(t *testing.T) {
+	good, err := marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"truncated", string(good[:len(good)/2]), "unexpected end of the file"},
+		{"not JSON", "<<<<<<< HEAD\n" + string(good), "line 1, column 1: invalid character '<'"},
+		{"trailing data", string(good) + "}\n", "trailing data after the JSON value"},
+		{"two objects (a bad merge)", string(good) + string(good), "trailing data after the JSON value"},
+		{"unknown key", string(edit(t, good, func(m map[string]any) { m["extra"] = 1 })), `unknown key "extra"`},
+		{"dangling set entry", string(edit(t, good, func(m map[string]any) {
+			obj(m, "sets")["debian15"] = []any{"nope_1_amd64"}
+		})), "set debian15: nope_1_amd64 is not in packages"},
+		{"release of no source", string(edit(t, good, func(m map[string]any) {
+			obj(m, "releases")["gone"] = map[string]any{"url": "http://x", "suite": "s", "date": "2026-01-01T00:00:00Z"}
+		})), "releases: gone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "apt.lock.json")
+			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Read(p)
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Read: %v, want a *CorruptError", err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, p+": not a valid lockfile (") || !strings.HasSuffix(msg, "): delete it or restore it from git") ||
+				!strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+				t.Errorf("message %q, want one line naming %s and %q", msg, p, tc.want)
+			}
+		})
 	}
 }
