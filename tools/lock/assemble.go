@@ -7,16 +7,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/lockfile"
 )
 
 // assemble builds the new lockfile: the sets locked now, then the previously locked sets
-// whose inputs are unchanged, then the depends pruned to the packages that remain.
-func assemble(in lockfile.Inputs, selected []string, results map[string]*setResult, prev *lockfile.Lockfile) (*lockfile.Lockfile, *Summary, error) {
+// whose inputs are unchanged, then the depends pruned to the packages that remain, and the
+// Release dates of the sources fetched now (indexes) or recorded before.
+func assemble(in lockfile.Inputs, selected []string, results map[string]*setResult, prev *lockfile.Lockfile, indexes map[string]*aptrepo.Index) (*lockfile.Lockfile, *Summary, error) {
 	out := &lockfile.Lockfile{
 		Version: lockfile.Version, Inputs: in, InputsSHA256: in.Hash(),
 		SetInputsSHA256: map[string]string{}, Packages: map[string]lockfile.Package{},
 		Sets: map[string][]string{}, Notes: map[string][]string{},
+		Releases: releases(in, prev, indexes),
 	}
 	sum := &Summary{Locked: selected, Notes: map[string][]string{}}
 	for _, name := range selected {
@@ -46,6 +49,28 @@ func assemble(in lockfile.Inputs, selected []string, results map[string]*setResu
 	}
 	sum.Packages = len(out.Packages)
 	return out, sum, nil
+}
+
+// releases returns the Release record of every source of in: the date of the Release
+// fetched now, else the one prev recorded for the same URL and suite. Releases without a
+// Date are not recorded.
+func releases(in lockfile.Inputs, prev *lockfile.Lockfile, indexes map[string]*aptrepo.Index) map[string]lockfile.Release {
+	out := map[string]lockfile.Release{}
+	for _, src := range in.Sources {
+		if idx := indexes[src.Name]; idx != nil {
+			if !idx.Release.Date.IsZero() {
+				out[src.Name] = lockfile.Release{URL: src.URL, Suite: src.Suite, Date: idx.Release.Date}
+			}
+			continue
+		}
+		if prev == nil {
+			continue
+		}
+		if r, ok := prev.Releases[src.Name]; ok && r.URL == src.URL && r.Suite == src.Suite {
+			out[src.Name] = r
+		}
+	}
+	return out
 }
 
 // carryOver keeps every set of prev that was not locked now and whose set inputs are

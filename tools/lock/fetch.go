@@ -18,8 +18,9 @@ import (
 
 // fetch fetches and verifies, concurrently, the indexes of every source the selected sets
 // use. It returns them by source name, and the bytes of index files read. The first
-// failure in sources.json order is the error, naming the sets that need the source.
-func fetch(ctx context.Context, opt Options, in lockfile.Inputs, selected []string, log io.Writer) (map[string]*aptrepo.Index, int64, error) {
+// failure in sources.json order is the error, naming the sets that need the source. floor
+// holds the Release dates recorded by the previous lockfile (releaseFloor).
+func fetch(ctx context.Context, opt Options, in lockfile.Inputs, selected []string, floor map[string]time.Time, log io.Writer) (map[string]*aptrepo.Index, int64, error) {
 	needBy := map[string][]string{}
 	for _, s := range selected {
 		for _, src := range in.Sets[s].Sources {
@@ -39,7 +40,8 @@ func fetch(ctx context.Context, opt Options, in lockfile.Inputs, selected []stri
 		return nil, 0, fmt.Errorf("apt client: %w", err)
 	}
 	fmt.Fprintf(log, "locking %d set(s): %s\n", len(selected), strings.Join(selected, ", "))
-	indexes, errs := fetchAll(ctx, client, opt.Rewriter, in.Sources, needBy)
+	f := &fetcher{c: client, rw: opt.Rewriter, floor: floor, allowOlder: opt.AllowOlderRelease, log: prog}
+	indexes, errs := f.all(ctx, in.Sources, needBy)
 	for _, src := range in.Sources { // in sources.json order: the first failure
 		if err := errs[src.Name]; err != nil {
 			return nil, 0, fmt.Errorf("%w (needed by %s)", err, strings.Join(needBy[src.Name], ", "))
@@ -48,8 +50,32 @@ func fetch(ctx context.Context, opt Options, in lockfile.Inputs, selected []stri
 	return indexes, prog.nbytes, nil
 }
 
-// fetchAll fetches the sources that needBy names, one goroutine each.
-func fetchAll(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, srcs []aptrepo.Source, needBy map[string][]string) (map[string]*aptrepo.Index, map[string]error) {
+// releaseFloor returns, by source name, the Release date that prev recorded for the source
+// of in with the same URL and suite: a fetched Release must not be older.
+func releaseFloor(in lockfile.Inputs, prev *lockfile.Lockfile) map[string]time.Time {
+	floor := map[string]time.Time{}
+	if prev == nil {
+		return floor
+	}
+	for _, src := range in.Sources {
+		if r, ok := prev.Releases[src.Name]; ok && r.URL == src.URL && r.Suite == src.Suite {
+			floor[src.Name] = r.Date
+		}
+	}
+	return floor
+}
+
+// fetcher fetches the indexes of sources through a downloader config.
+type fetcher struct {
+	c          *aptrepo.Client
+	rw         *urlrewrite.Config
+	floor      map[string]time.Time
+	allowOlder bool
+	log        *progress
+}
+
+// all fetches the sources that needBy names, one goroutine each.
+func (f *fetcher) all(ctx context.Context, srcs []aptrepo.Source, needBy map[string][]string) (map[string]*aptrepo.Index, map[string]error) {
 	var (
 		mu      sync.Mutex
 		wg      sync.WaitGroup
@@ -63,7 +89,7 @@ func fetchAll(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, src
 		wg.Add(1)
 		go func(src aptrepo.Source) {
 			defer wg.Done()
-			idx, err := fetchSource(ctx, c, rw, src)
+			idx, err := f.source(ctx, src)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -77,22 +103,14 @@ func fetchAll(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, src
 	return indexes, errs
 }
 
-// bases returns the base URLs to fetch src from, in order: the rewrites of its InRelease
-// URL with the "dists/<suite>/InRelease" suffix cut off again.
-func bases(rw *urlrewrite.Config, src aptrepo.Source) []string {
+// bases returns the base URLs to fetch src from, in order: the URLs that the downloader
+// config gives for its InRelease URL (rewritten, then filtered by allow and block), with
+// the "dists/<suite>/InRelease" suffix cut off again. Every index file of a base is on the
+// base's host, so the allow and block verdict on InRelease holds for all of them. A
+// rewrite that does not keep the suffix is an error.
+func bases(rw *urlrewrite.Config, src aptrepo.Source) ([]string, error) {
 	suffix := "/dists/" + src.Suite + "/InRelease"
-	var out []string
-	for _, u := range rw.Rewrite(src.URL + suffix) {
-		if b, ok := strings.CutSuffix(u, suffix); ok {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
-// fetchSource fetches src from the first of its bases that works.
-func fetchSource(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, src aptrepo.Source) (*aptrepo.Index, error) {
-	urls := bases(rw, src)
+	urls := rw.Rewrite(src.URL + suffix)
 	if len(urls) == 0 {
 		msg := ""
 		if rw.AllBlockedMessage != "" {
@@ -100,11 +118,32 @@ func fetchSource(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, 
 		}
 		return nil, fmt.Errorf("source %s: every URL for %s is blocked by the downloader config%s", src.Name, src.URL, msg)
 	}
+	var out []string
+	for _, u := range urls {
+		b, ok := strings.CutSuffix(u, suffix)
+		if !ok {
+			return nil, fmt.Errorf("source %s: the downloader config rewrites %s to %s, which does not end in %s (rewrite the repository root, not single files)", src.Name, src.URL+suffix, u, suffix)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// source fetches src from the first of its bases that works and whose Release is not older
+// than the recorded one.
+func (f *fetcher) source(ctx context.Context, src aptrepo.Source) (*aptrepo.Index, error) {
+	urls, err := bases(f.rw, src)
+	if err != nil {
+		return nil, err
+	}
 	var first error
 	for _, base := range urls {
 		s := src
 		s.URL = base
-		idx, err := c.Fetch(ctx, s)
+		idx, err := f.c.Fetch(ctx, s)
+		if err == nil {
+			err = f.checkDate(src, idx.Release)
+		}
 		if err == nil {
 			return idx, nil
 		}
@@ -114,6 +153,10 @@ func fetchSource(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, 
 		if first == nil {
 			first = err
 		}
+	}
+	var older *olderError
+	if errors.As(first, &older) {
+		return nil, first
 	}
 	what := "cannot fetch"
 	var netErr net.Error
@@ -126,12 +169,48 @@ func fetchSource(ctx context.Context, c *aptrepo.Client, rw *urlrewrite.Config, 
 	return nil, fmt.Errorf("source %s %s (%s): %w", src.Name, what, src.URL, first)
 }
 
+// olderError is a Release older than the one the previous lockfile recorded.
+type olderError struct {
+	source, file      string
+	recorded, offered time.Time
+}
+
+func (e *olderError) Error() string {
+	offered := "no Date"
+	if !e.offered.IsZero() {
+		offered = "Date " + e.offered.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("source %s: %s is older than the one locked before (%s, recorded %s)",
+		e.source, e.file, offered, e.recorded.Format(time.RFC3339))
+}
+
+// checkDate refuses rel when it is older than the date recorded for src, unless allowed
+// (then it only warns).
+func (f *fetcher) checkDate(src aptrepo.Source, rel *aptrepo.Release) error {
+	recorded, ok := f.floor[src.Name]
+	if !ok || !rel.Date.Before(recorded) {
+		return nil
+	}
+	err := &olderError{source: src.Name, file: "dists/" + src.Suite + "/" + rel.File, recorded: recorded, offered: rel.Date}
+	if !f.allowOlder {
+		return fmt.Errorf("%w: a replayed or rolled-back repository? --allow-older-release accepts it", err)
+	}
+	f.log.printf("  warning: %v: accepted (--allow-older-release)\n", err)
+	return nil
+}
+
 // progress prints one line per fetched file.
 type progress struct {
 	mu     sync.Mutex
 	w      io.Writer
 	start  map[string]time.Time
 	nbytes int64
+}
+
+func (p *progress) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
 }
 
 func (p *progress) report(ev aptrepo.Progress) {

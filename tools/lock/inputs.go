@@ -1,21 +1,21 @@
 package lock
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/ci-images/ci-images/tools/aptrepo"
 	"github.com/ci-images/ci-images/tools/lockfile"
 	"github.com/ci-images/ci-images/tools/pgversions"
+	"github.com/ci-images/ci-images/tools/strictjson"
 )
 
 // Workspace-relative paths of the inputs and the output.
@@ -57,15 +57,35 @@ type PackagesConfig struct {
 	Comment string `json:"comment,omitempty"`
 }
 
-func decodeStrict(path string, v any) error {
-	data, err := os.ReadFile(path)
+// decodeStrict decodes the workspace file rel into v: unknown keys and trailing data are
+// errors naming the file (strictjson).
+func decodeStrict(workspace, rel string, v any) error {
+	data, err := os.ReadFile(filepath.Join(workspace, rel))
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := strictjson.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return nil
+}
+
+// priorities are Debian's package priorities (Debian Policy 2.5), for base_priorities.
+var priorities = []string{"required", "important", "standard", "optional", "extra"}
+
+// architectures are the Debian architectures (release and ports) that sources.json may name.
+var architectures = []string{
+	"alpha", "amd64", "arm64", "armel", "armhf", "hppa", "hurd-amd64", "hurd-i386", "i386", "ia64",
+	"loong64", "m68k", "mips64el", "mipsel", "powerpc", "ppc64", "ppc64el", "riscv64", "s390x",
+	"sh4", "sparc64", "x32",
+}
+
+// oneOf checks that every value of the list key is in known.
+func oneOf(key string, values, known []string, what string) error {
+	for _, v := range values {
+		if !slices.Contains(known, v) {
+			return fmt.Errorf("%s: %q is not %s (want one of %s)", key, v, what, strings.Join(known, ", "))
+		}
 	}
 	return nil
 }
@@ -153,17 +173,23 @@ func LoadInputs(workspace string) (lockfile.Inputs, error) {
 // their keyrings' hashes.
 func loadSources(workspace string) (string, []aptrepo.Source, error) {
 	var sc SourcesConfig
-	if err := decodeStrict(filepath.Join(workspace, SourcesFile), &sc); err != nil {
-		return "", nil, fmt.Errorf("sources: %w", err)
+	if err := decodeStrict(workspace, SourcesFile, &sc); err != nil {
+		return "", nil, err
 	}
 	if sc.Arch == "" {
 		return "", nil, fmt.Errorf("%s: no arch", SourcesFile)
+	}
+	if err := oneOf("arch", []string{sc.Arch}, architectures, "a Debian architecture"); err != nil {
+		return "", nil, fmt.Errorf("%s: %w", SourcesFile, err)
 	}
 	seen := map[string]bool{}
 	for i := range sc.Sources {
 		s := &sc.Sources[i]
 		if len(s.Architectures) == 0 {
 			s.Architectures = []string{sc.Arch}
+		}
+		if err := oneOf("architectures", s.Architectures, architectures, "a Debian architecture"); err != nil {
+			return "", nil, fmt.Errorf("%s: source %q: %w", SourcesFile, s.Name, err)
 		}
 		if err := s.Validate(); err != nil {
 			return "", nil, fmt.Errorf("%s: source %q: %w", SourcesFile, s.Name, err)
@@ -222,8 +248,8 @@ func loadSets(workspace string, pins []pgversions.Pin, sources []aptrepo.Source)
 		rel, _ := filepath.Rel(workspace, f)
 		rel = filepath.ToSlash(rel)
 		var pc PackagesConfig
-		if err := decodeStrict(f, &pc); err != nil {
-			return nil, fmt.Errorf("packages: %w", err)
+		if err := decodeStrict(workspace, rel, &pc); err != nil {
+			return nil, err
 		}
 		expanded, err := expandImage(filepath.Base(filepath.Dir(f)), rel, pc, pins, allNames, known)
 		if err != nil {
@@ -256,6 +282,9 @@ func expandImage(image, file string, pc PackagesConfig, pins []pgversions.Pin, a
 		if !nameRE.MatchString(x) {
 			return nil, fmt.Errorf("exclude: invalid package name %q", x)
 		}
+	}
+	if err := oneOf("base_priorities", pc.BasePriorities, priorities, "a Debian priority"); err != nil {
+		return nil, err
 	}
 	base := lockfile.SetInputs{File: file, Sources: srcs, Exclude: pc.Exclude, BasePriorities: pc.BasePriorities}
 	out := map[string]lockfile.SetInputs{}

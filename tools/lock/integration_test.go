@@ -3,6 +3,7 @@ package lock
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -73,7 +74,7 @@ func realWorkspace(t *testing.T, sets map[string]PackagesConfig) string {
 	root := repoRoot()
 	ws := t.TempDir()
 	var sc SourcesConfig
-	if err := decodeStrict(filepath.Join(root, SourcesFile), &sc); err != nil {
+	if err := decodeStrict(root, SourcesFile, &sc); err != nil {
 		t.Fatal(err)
 	}
 	var debian []aptrepo.Source
@@ -232,8 +233,9 @@ func TestLockMatchesAptGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var repos []*aptrepo.Index
+	f := &fetcher{c: c, rw: rw, log: &progress{w: io.Discard}}
 	for _, src := range in.Sources {
-		idx, err := fetchSource(context.Background(), c, rw, src)
+		idx, err := f.source(context.Background(), src)
 		if err != nil {
 			t.Fatal(err)
 		}

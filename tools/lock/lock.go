@@ -1,13 +1,21 @@
 // Package lock computes images/apt.lock.json. Lock runs five phases, each a function:
 //
 //   - load: the inputs (images/sources.json, images/*/packages.json, pg_versions.bzl, the
-//     keyrings: LoadInputs), the sets to lock and the previous lockfile;
+//     keyrings: LoadInputs; unknown keys, unknown values and trailing data are errors), the
+//     sets to lock and the previous lockfile (a corrupt one is an error; one that fails its
+//     content hash is ignored with a warning);
 //   - fetch: the apt indexes of the sources the selected sets need, verified by aptrepo,
-//     optionally through a Bazel downloader config's rewrites;
+//     through a Bazel downloader config's rewrites and allow/block filters; a Release older
+//     than the one the previous lockfile recorded for the same URL and suite is refused
+//     (Options.AllowOlderRelease);
 //   - resolve: every set like apt (resolve), sets with the same sources sharing one index;
-//   - assemble: the new lockfile from the new sets and the unchanged previous ones;
+//   - assemble: the new lockfile from the new sets and the unchanged previous ones, with
+//     the Release dates;
 //   - write and report: a deterministic lockfile (lockfile) that records canonical URLs
-//     only, and a summary on Options.Log.
+//     only, replaced atomically, and a summary on Options.Log.
+//
+// A cancelled context (SIGINT or SIGTERM in imagetool) stops the fetches and Lock returns
+// before writing, so an interrupted lock leaves the previous lockfile as it was.
 //
 // Sets not selected keep their previous entries when their set inputs are unchanged; see
 // package lockfile for how partially locked files work.
@@ -53,6 +61,9 @@ type Options struct {
 	// Offline uses only CacheDir (aptrepo.Options.Offline): signatures and hashes are
 	// still verified. For benchmarks and air-gapped re-locks.
 	Offline bool
+	// AllowOlderRelease accepts a Release file dated before the one the previous lockfile
+	// recorded for the same source URL and suite (refused by default: a replay).
+	AllowOlderRelease bool
 }
 
 // Summary describes a finished lock.
@@ -79,7 +90,9 @@ func (o *Options) output() string {
 }
 
 // Check recomputes the input hashes from the files only (no network) and compares them
-// with the lockfile. A missing lockfile is stale.
+// with the lockfile. A missing lockfile is stale; a lockfile that is not valid
+// (lockfile.CorruptError) or whose content does not match its content_sha256
+// (lockfile.ErrEdited) is an error.
 func Check(workspace, lockPath string) (lockfile.Status, error) {
 	in, err := LoadInputs(workspace)
 	if err != nil {
@@ -95,32 +108,39 @@ func Check(workspace, lockPath string) (lockfile.Status, error) {
 	if err != nil {
 		return lockfile.Status{}, err
 	}
+	if err := lf.Verify(); err != nil {
+		return lockfile.Status{}, fmt.Errorf("%s: %w", lockPath, err)
+	}
 	in.Recommends = lf.Inputs.Recommends
 	return lockfile.Check(lf, in), nil
 }
 
-// Lock locks the selected sets and writes the lockfile.
+// Lock locks the selected sets and writes the lockfile. When ctx is cancelled (SIGINT or
+// SIGTERM in imagetool) it stops fetching and returns an error without writing anything.
 func Lock(ctx context.Context, opt Options) (*Summary, error) {
 	start := time.Now()
 	log := opt.Log
 	if log == nil {
 		log = io.Discard
 	}
-	in, selected, prev, err := load(opt)
+	in, selected, prev, err := load(opt, log)
 	if err != nil {
 		return nil, err
 	}
-	indexes, indexBytes, err := fetch(ctx, opt, in, selected, log)
+	indexes, indexBytes, err := fetch(ctx, opt, in, selected, releaseFloor(in, prev), log)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(ctx, opt, err)
 	}
 	results, err := resolveSets(in, selected, indexes, log)
 	if err != nil {
 		return nil, err
 	}
-	out, sum, err := assemble(in, selected, results, prev)
+	out, sum, err := assemble(in, selected, results, prev, indexes)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, interrupted(ctx, opt, err)
 	}
 	if err := lockfile.Write(opt.output(), out); err != nil {
 		return nil, err
@@ -131,9 +151,19 @@ func Lock(ctx context.Context, opt Options) (*Summary, error) {
 	return sum, nil
 }
 
+// interrupted replaces err by one line saying that the lock was interrupted and nothing
+// written, when ctx is done.
+func interrupted(ctx context.Context, opt Options, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("interrupted (%v): %s was not changed", context.Cause(ctx), opt.output())
+}
+
 // load reads the inputs (with opt.Recommends), selects the sets to lock and reads the
-// previous lockfile (nil if there is none).
-func load(opt Options) (lockfile.Inputs, []string, *lockfile.Lockfile, error) {
+// previous lockfile: nil if there is none, or if it was edited by hand (nothing is kept from
+// it then, with a warning on log). A corrupt previous lockfile is an error.
+func load(opt Options, log io.Writer) (lockfile.Inputs, []string, *lockfile.Lockfile, error) {
 	in, err := LoadInputs(opt.Workspace)
 	if err != nil {
 		return in, nil, nil, err
@@ -144,8 +174,15 @@ func load(opt Options) (lockfile.Inputs, []string, *lockfile.Lockfile, error) {
 		return in, nil, nil, err
 	}
 	prev, err := lockfile.Read(opt.output())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return in, nil, nil, fmt.Errorf("previous lockfile: %w", err)
+	if errors.Is(err, os.ErrNotExist) {
+		return in, selected, nil, nil
+	}
+	if err != nil {
+		return in, nil, nil, err
+	}
+	if err := prev.Verify(); err != nil {
+		fmt.Fprintf(log, "warning: %s: %v; nothing is kept from it (sets, release dates)\n", opt.output(), err)
+		return in, selected, nil, nil
 	}
 	return in, selected, prev, nil
 }
