@@ -21,16 +21,17 @@ var errStale = errors.New(lock.StaleMessage)
 // lockFlags are the flags of `imagetool lock`.
 type lockFlags struct {
 	workspace, sets, dlConfig, cacheDir string
-	check, recommends                   bool
+	check, recommends, allowOlder       bool
 }
 
 func (f *lockFlags) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&f.workspace, "workspace", "", "repository root (default $BUILD_WORKSPACE_DIRECTORY, else the working directory)")
 	fs.StringVar(&f.sets, "sets", "", "comma-separated glob patterns of the sets to lock, e.g. 'debian15' or 'extbuilder_*' (default: all)")
-	fs.BoolVar(&f.check, "check", false, "only check that the lockfile matches its inputs (no network); exit 1 if stale")
+	fs.BoolVar(&f.check, "check", false, "only check that the lockfile matches its inputs and its own content hash (no network); exit 1 if stale, edited or corrupt")
 	fs.StringVar(&f.dlConfig, "downloader-config", e.getenv("CI_IMAGES_DOWNLOADER_CONFIG"), "Bazel downloader config whose rewrites apply to index downloads (the lockfile keeps canonical URLs); default $CI_IMAGES_DOWNLOADER_CONFIG, which tools/bazel sets in offline mode")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache of verified indexes (default ~/.cache/ci-images/apt)")
 	fs.BoolVar(&f.recommends, "recommends", false, "follow Recommends like apt's default (off: --no-install-recommends)")
+	fs.BoolVar(&f.allowOlder, "allow-older-release", false, "accept a Release file older than the one the lockfile recorded for the same source (refused by default: a replayed or rolled-back repository)")
 }
 
 func runLock(ctx context.Context, e *env, args []string) error {
@@ -90,11 +91,12 @@ func checkLock(e *env, ws string) error {
 // options turns the flags into lock.Options for the workspace ws.
 func (f *lockFlags) options(e *env, ws string) (lock.Options, error) {
 	opt := lock.Options{
-		Workspace:  ws,
-		Recommends: f.recommends,
-		Log:        e.stderr,
-		HTTPClient: &http.Client{Timeout: 10 * time.Minute},
-		CacheDir:   f.cacheDir,
+		Workspace:         ws,
+		Recommends:        f.recommends,
+		Log:               e.stderr,
+		AllowOlderRelease: f.allowOlder,
+		HTTPClient:        &http.Client{Timeout: 10 * time.Minute},
+		CacheDir:          f.cacheDir,
 	}
 	for _, s := range strings.Split(f.sets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
