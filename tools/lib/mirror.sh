@@ -18,26 +18,19 @@ mirror_uris() {
 	fi
 }
 
-mirror_main() {
-	local u
+# mirror_pick security|main: the first URI that is (or is not) a -security archive.
+mirror_pick() {
+	local u kind
 	for u in $(mirror_uris); do
-		case "${u%/}" in
-		*-security) ;;
-		*) echo "${u%/}" && return 0 ;;
-		esac
+		u=${u%/} kind=main
+		[[ $u == *-security ]] && kind=security
+		[ "$kind" = "$1" ] && echo "$u" && return 0
 	done
 	return 1
 }
 
-mirror_security() {
-	local u
-	for u in $(mirror_uris); do
-		case "${u%/}" in
-		*-security) echo "${u%/}" && return 0 ;;
-		esac
-	done
-	return 1
-}
+mirror_main() { mirror_pick main; }
+mirror_security() { mirror_pick security; }
 
 mirror_hosts_re() {
 	mirror_uris | sed -E 's#^[a-z]+://##; s#[/:].*##' | sort -u | paste -sd'|'
