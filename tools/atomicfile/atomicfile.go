@@ -6,7 +6,12 @@
 //
 // Temporary files are named ".<base>.tmp-<random>" beside the destination, so that they are
 // hidden, on the same file system (rename is atomic only there), and recognisable. A
-// process killed by SIGKILL between Create and Commit or Abort leaves one behind.
+// process killed by SIGKILL between Create and Commit or Abort leaves one behind; the next
+// Create (or CreateDir) for the same destination removes it. A writer holds a flock on its
+// temporary while it uses it, so a temporary that no process holds is known to be stale.
+//
+// CreateDir is the same for a directory: built aside, renamed into place, or exchanged with
+// the old directory in one step.
 package atomicfile
 
 import (
@@ -27,15 +32,19 @@ type File struct {
 	done bool
 }
 
-// Create starts replacing path; the file will have mode perm (not subject to the umask).
+// Create starts replacing path (after removing its stale temporaries, see sweep); the file
+// will have mode perm (not subject to the umask).
 func Create(path string, perm fs.FileMode) (*File, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	sweep(path)
+	dir, base := split(path)
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return nil, fmt.Errorf("creating a temporary file for %s: %w", path, err)
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking the temporary file for %s: %w", path, err)
 	}
 	return &File{File: f, path: path, perm: perm}, nil
 }
