@@ -98,7 +98,7 @@ func contentHash(lf *Lockfile) (string, error) {
 // Verify reports whether lf's content matches its content_sha256 (lf as Read returns it).
 func (lf *Lockfile) Verify() error {
 	if lf.ContentSHA256 == "" {
-		return fmt.Errorf("%w (no content_sha256)", ErrEdited)
+		return fmt.Errorf("%w (no content_sha256: edited, or written by an imagetool older than the field)", ErrEdited)
 	}
 	got, err := contentHash(lf)
 	if err != nil {

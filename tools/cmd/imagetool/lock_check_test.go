@@ -74,7 +74,7 @@ func TestLockCheckSeesContent(t *testing.T) {
 		{
 			name:    "content_sha256 removed",
 			content: func(g string) string { return editJSON(t, g, func(m map[string]any) { delete(m, "content_sha256") }) },
-			check:   edited + " (no content_sha256)",
+			check:   edited + " (no content_sha256: edited, or written by an imagetool older than the field)",
 		},
 		{name: "truncated", content: func(g string) string { return g[:len(g)/2] }, check: corrupt("unexpected end of the file"), relock: corrupt("unexpected end of the file")},
 		{
