@@ -40,6 +40,10 @@ type File struct {
 	Uid, Gid     int
 	Uname, Gname string    // default "root"
 	ModTime      time.Time // zero: Deb.Mtime, then DefaultMtime()
+	// RawName, if set, is the member name written exactly as given instead of Path (not
+	// cleaned, no parent directories added), and Hardlink is then written as given too: for
+	// tests of malformed or hostile packages ("./usr/../../etc/x").
+	RawName string
 }
 
 // Deb describes a binary package.
@@ -285,14 +289,19 @@ func buildData(d Deb, mt time.Time) (data []byte, ext string, md5sums string, er
 		if f.Dir && name != "./" {
 			name += "/"
 		}
+		if f.RawName != "" {
+			name = f.RawName
+		}
 		if seen[name] {
 			if f.Dir {
 				continue // parent already emitted implicitly or explicitly
 			}
 			return nil, "", "", fmt.Errorf("duplicate path %s", name)
 		}
-		if err := ensureParents(name); err != nil {
-			return nil, "", "", err
+		if f.RawName == "" {
+			if err := ensureParents(name); err != nil {
+				return nil, "", "", err
+			}
 		}
 		h := &tar.Header{Name: name, Mode: f.Mode, Uid: f.Uid, Gid: f.Gid, Uname: f.Uname, Gname: f.Gname, ModTime: f.ModTime, Format: tar.FormatGNU}
 		if h.ModTime.IsZero() {
@@ -319,6 +328,9 @@ func buildData(d Deb, mt time.Time) (data []byte, ext string, md5sums string, er
 		case f.Hardlink != "":
 			h.Typeflag = tar.TypeLink
 			h.Linkname = normPath(f.Hardlink)
+			if f.RawName != "" {
+				h.Linkname = f.Hardlink
+			}
 			if h.Mode == 0 {
 				h.Mode = 0o644
 			}

@@ -1,7 +1,9 @@
 package debtest
 
 import (
+	"archive/tar"
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,5 +139,37 @@ func TestRequiredFields(t *testing.T) {
 	}
 	if _, err := Build(Deb{Package: "x", Version: "1", Architecture: "all", Compression: "bz2"}); err == nil {
 		t.Fatal("expected error for unknown compression")
+	}
+}
+
+// A RawName is written as given: no cleaning, no parent directories; its Hardlink too.
+func TestRawName(t *testing.T) {
+	b, err := Build(Deb{Package: "evil", Version: "1", Architecture: "all", Compression: "none", Files: []File{
+		{RawName: "./usr/../../escape", Body: "x"},
+		{RawName: "./link", Hardlink: "./usr/../../escape"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The data tar is the last ar member: a 60-byte header, then the uncompressed tar.
+	i := bytes.LastIndex(b, []byte("data.tar        "))
+	if i < 0 {
+		t.Fatal("no data.tar member")
+	}
+	tr := tar.NewReader(bytes.NewReader(b[i+60:]))
+	var got []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, h.Name+">"+h.Linkname)
+	}
+	want := []string{"./>", "./usr/../../escape>", "./link>./usr/../../escape"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("members %q, want %q", got, want)
 	}
 }
