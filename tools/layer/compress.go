@@ -16,14 +16,25 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
+// Check reports what Write would refuse in c before reading anything: an unknown
+// compression.
+func (c Config) Check() error {
+	switch c.Compression {
+	case "", "none", "gzip", "gz", "zstd", "zst":
+		return nil
+	}
+	return fmt.Errorf("unknown compression %q (want none, gzip or zstd)", c.Compression)
+}
+
 // compressor wraps w with the named deterministic compressor: "" or "none" (pass-through);
 // "gzip": tools/pgzip, whose bytes do not depend on the number of CPUs; or "zstd": the
 // single-threaded klauspost/compress encoder at its default level. Changing either setting
 // changes every layer digest. Close flushes the compressor but does not close w.
 func compressor(w io.Writer, kind string) (io.WriteCloser, error) {
+	if err := (Config{Compression: kind}).Check(); err != nil {
+		return nil, err
+	}
 	switch kind {
-	case "", "none":
-		return nopCloser{w}, nil
 	case "gzip", "gz":
 		return pgzip.NewWriter(w), nil
 	case "zstd", "zst":
@@ -33,7 +44,7 @@ func compressor(w io.Writer, kind string) (io.WriteCloser, error) {
 		}
 		return zw, nil
 	}
-	return nil, fmt.Errorf("unknown compression %q (want none, gzip or zstd)", kind)
+	return nopCloser{w}, nil // "" or "none"
 }
 
 // writeCompressed writes the tar of t through the compressor, hashing the uncompressed stream

@@ -32,14 +32,39 @@
 // Bodies of regular files are spooled to temporary files while the packages are read (in
 // parallel), then copied into the output in sorted order, so memory use does not grow with the
 // size of the packages. Files that are not written (Installed) are only hashed, except the few
-// the effects read.
+// the effects read. The spool files are unlinked as soon as they are created: a killed
+// process leaves nothing behind. WriteContext stops within one buffer when its context is
+// done (imagetool cancels it on SIGINT and SIGTERM).
+//
+// # Paths and symbolic links
+//
+// What dpkg does decides the rule (checked with dpkg 1.21 and GNU tar 1.34, which dpkg-deb -x
+// runs):
+//
+//   - A member name (or hard link target) with a ".." component is an error naming the
+//     package and the path. dpkg's own extractor does not check: `dpkg --root=R -i` of a
+//     package holding ./usr/../../escape writes R/../escape, outside its root, while
+//     `dpkg-deb -x` refuses it ("Member name contains '..'"). Clamping the name to the root
+//     would silently put the file somewhere its package did not say, so it is refused.
+//     Leading "/" and "./" are dropped, as both dpkg and tar do.
+//   - Symlink targets are written as shipped, as dpkg stores them. An absolute target
+//     (/etc/alternatives/x, /proc/self/mounts) is normal in Debian: once the layer is part of
+//     an image's root file system it resolves inside that root, so it is no escape.
+//   - A relative target that climbs above the root from the link's directory
+//     (usr/lib/x -> ../../../etc/y) is kept too, since inside the image the kernel stops at
+//     "/" and resolves it to /etc/y, but it is suspicious (a tool following it on an
+//     extracted, not chrooted, tree leaves the tree), so Summary.Warnings names the package,
+//     the link and where it resolves. Installed packages were warned about in their own layer.
 package layer
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime"
 	"time"
+
+	"github.com/ci-images/ci-images/tools/ctxio"
 )
 
 // Config is what a layer holds besides its packages. It is the JSON schema of the deb_layer
@@ -72,7 +97,8 @@ type Options struct {
 	// etc/passwd from base-passwd) are written again, with the same content when the effects
 	// are the same. A package may not be both installed and new (upgrades are not supported).
 	Installed []string
-	// TempDir holds the spool files (default os.TempDir()).
+	// TempDir holds the spool files (default os.TempDir()). They are unlinked as soon as they
+	// are created, so nothing is left there, however the process ends.
 	TempDir string
 }
 
@@ -95,17 +121,26 @@ type Summary struct {
 
 // Write reads the .deb files at the paths debs and writes one compressed layer to w.
 func Write(w io.Writer, debs []string, opts Options) (Summary, error) {
-	sum, err := write(w, debs, opts)
+	return WriteContext(context.Background(), w, debs, opts)
+}
+
+// WriteContext is Write that stops when ctx is done: the readers of the packages and the
+// writer of the layer end within one buffer, and the error is the context's cause.
+func WriteContext(ctx context.Context, w io.Writer, debs []string, opts Options) (Summary, error) {
+	sum, err := write(ctx, ctxio.Writer(ctx, w), debs, opts)
 	if err != nil {
 		return sum, fmt.Errorf("layer: %w", err)
 	}
 	return sum, nil
 }
 
-func write(w io.Writer, debs []string, opts Options) (Summary, error) {
+func write(ctx context.Context, w io.Writer, debs []string, opts Options) (Summary, error) {
 	var sum Summary
+	if err := opts.Check(); err != nil {
+		return sum, err
+	}
 	workers := min(runtime.GOMAXPROCS(0), max(len(opts.Installed)+len(debs), 1))
-	pkgs, err := openPackages(opts.Installed, debs, workers)
+	pkgs, err := openPackages(ctx, opts.Installed, debs, workers)
 	defer closePackages(pkgs)
 	if err != nil {
 		return sum, err
@@ -118,14 +153,15 @@ func write(w io.Writer, debs []string, opts Options) (Summary, error) {
 	sum.Warnings = append(sum.Warnings, warnings...)
 
 	spools, err := newSpools(workers, opts.TempDir)
-	defer spools.remove()
+	defer spools.close()
 	if err != nil {
 		return sum, err
 	}
 	rc := readConfig{merged: opts.MergedUsr, divs: divs}
-	if err := readPackages(pkgs, spools, rc); err != nil {
+	if err := readPackages(ctx, pkgs, spools, rc); err != nil {
 		return sum, err
 	}
+	sum.Warnings = append(sum.Warnings, readWarnings(pkgs)...)
 	t, err := newTree(pkgs, spools, time.Unix(opts.SourceDateEpoch, 0).UTC(), divs)
 	if err != nil {
 		return sum, err

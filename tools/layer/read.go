@@ -3,6 +3,7 @@ package layer
 import (
 	"archive/tar"
 	"bufio"
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ci-images/ci-images/tools/ctxio"
 	"github.com/ci-images/ci-images/tools/debfile"
 	"github.com/ci-images/ci-images/tools/debversion"
 )
@@ -31,15 +33,16 @@ type pkgInfo struct {
 	installed bool            // from Options.Installed
 	moved     []string        // output paths of installed files moved away by a new diversion
 	replaced  map[string]bool // list paths taken over by another package (Replaces)
+	warnings  []string        // about the data tar, see checkSymlink
 }
 
 // openPackages opens the installed packages and the new ones (control members only), on
 // workers goroutines. The result has an element per path (nil where opening failed), to be
 // closed by closePackages.
-func openPackages(installed, debs []string, workers int) ([]*pkgInfo, error) {
+func openPackages(ctx context.Context, installed, debs []string, workers int) ([]*pkgInfo, error) {
 	paths := append(append([]string(nil), installed...), debs...)
 	pkgs := make([]*pkgInfo, len(paths))
-	err := parallel(len(paths), workers, func(i, _ int) error {
+	err := parallel(ctx, len(paths), workers, func(i, _ int) error {
 		p, err := openPackage(paths[i])
 		if p != nil {
 			p.installed = i < len(installed)
@@ -118,8 +121,8 @@ func (p *pkgInfo) describe() string {
 }
 
 // parallel runs f(i, worker) for i in [0, n) on the given number of workers and joins the
-// errors.
-func parallel(n, workers int, f func(i, worker int) error) error {
+// errors. Once ctx is done no new job starts, and the error is the context's cause.
+func parallel(ctx context.Context, n, workers int, f func(i, worker int) error) error {
 	var wg sync.WaitGroup
 	jobs := make(chan int)
 	errs := make([]error, n)
@@ -128,7 +131,9 @@ func parallel(n, workers int, f func(i, worker int) error) error {
 		go func(wi int) {
 			defer wg.Done()
 			for i := range jobs {
-				errs[i] = f(i, wi)
+				if ctx.Err() == nil {
+					errs[i] = f(i, wi)
+				}
 			}
 		}(wi)
 	}
@@ -137,6 +142,9 @@ func parallel(n, workers int, f func(i, worker int) error) error {
 	}
 	close(jobs)
 	wg.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	return errors.Join(errs...)
 }
 
@@ -150,8 +158,8 @@ type spoolFile struct {
 
 type spools []*spoolFile
 
-// newSpools creates one spool file per worker in dir; remove deletes them (also after an
-// error).
+// newSpools creates one spool file per worker in dir, unlinked at once: the space is freed
+// when close closes them (also after an error) or when the process ends, however it ends.
 func newSpools(workers int, dir string) (spools, error) {
 	s := make(spools, 0, workers)
 	for range workers {
@@ -160,14 +168,16 @@ func newSpools(workers int, dir string) (spools, error) {
 			return s, fmt.Errorf("spool: %w", err)
 		}
 		s = append(s, &spoolFile{f: f, w: bufio.NewWriterSize(f, 1<<20)})
+		if err := os.Remove(f.Name()); err != nil {
+			return s, fmt.Errorf("spool: %w", err)
+		}
 	}
 	return s, nil
 }
 
-func (s spools) remove() {
+func (s spools) close() {
 	for _, sp := range s {
 		sp.f.Close()
-		os.Remove(sp.f.Name())
 	}
 }
 
@@ -177,9 +187,9 @@ type readConfig struct {
 }
 
 // readPackages reads every data tar (in parallel), spooling the bodies.
-func readPackages(pkgs []*pkgInfo, s spools, rc readConfig) error {
-	if err := parallel(len(pkgs), len(s), func(i, wi int) error {
-		return pkgs[i].readData(i, s[wi], wi, rc)
+func readPackages(ctx context.Context, pkgs []*pkgInfo, s spools, rc readConfig) error {
+	if err := parallel(ctx, len(pkgs), len(s), func(i, wi int) error {
+		return pkgs[i].readData(ctx, i, s[wi], wi, rc)
 	}); err != nil {
 		return err
 	}
@@ -205,7 +215,7 @@ type dataReader struct {
 
 // readData reads the data tar of package number idx, spooling the bodies of the entries that
 // are written (and of the installed entries the effects read); the others are only hashed.
-func (p *pkgInfo) readData(idx int, sp *spoolFile, spoolIdx int, rc readConfig) error {
+func (p *pkgInfo) readData(ctx context.Context, idx int, sp *spoolFile, spoolIdx int, rc readConfig) error {
 	d := p.deb
 	r := &dataReader{p: p, idx: idx, sp: sp, spoolIdx: spoolIdx, rc: rc, conf: map[string]bool{}, orig: map[string]string{}, buf: make([]byte, 256<<10)}
 	for _, c := range d.Conffiles() {
@@ -224,7 +234,7 @@ func (p *pkgInfo) readData(idx int, sp *spoolFile, spoolIdx int, rc readConfig) 
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", d.Name, d.DataMember, err)
 		}
-		if err := r.add(h, tr); err != nil {
+		if err := r.add(h, ctxio.Reader(ctx, tr)); err != nil {
 			return fmt.Errorf("%s: %s: %w", d.Name, d.DataMember, err)
 		}
 	}
@@ -233,6 +243,9 @@ func (p *pkgInfo) readData(idx int, sp *spoolFile, spoolIdx int, rc readConfig) 
 // add records one tar entry of the package (body read from tr).
 func (r *dataReader) add(h *tar.Header, tr io.Reader) error {
 	p := r.p
+	if err := checkNames(p.deb.Package, h); err != nil {
+		return err
+	}
 	pp := cleanName(h.Name)
 	if pp == "" {
 		p.list = append(p.list, "/.")
@@ -247,6 +260,9 @@ func (r *dataReader) add(h *tar.Header, tr io.Reader) error {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 	case tar.TypeSymlink:
+		if w := checkSymlink(pp, h.Linkname); w != "" && !p.installed {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: %s", p.deb.Package, w))
+		}
 		e.link = r.symlinkTarget(pp, e.path, h.Linkname)
 	case tar.TypeLink:
 		o, ok := r.orig[cleanName(h.Linkname)]
