@@ -14,13 +14,15 @@ import (
 // then call Commit, or Abort to discard it; `defer d.Abort()` is the usual cleanup.
 type Dir struct {
 	name, path string
+	perm       fs.FileMode
 	lock       *os.File // holds the lock on name while the directory is in use
 	done       bool
 }
 
 // CreateDir starts replacing the directory path: it creates an empty temporary directory
-// beside it (after removing the stale temporaries of path, see sweep).
-func CreateDir(path string) (*Dir, error) {
+// beside it (after removing the stale temporaries of path, see sweep). The directory will
+// have mode perm (not subject to the umask); what is put into it keeps its own.
+func CreateDir(path string, perm fs.FileMode) (*Dir, error) {
 	sweep(path)
 	dir, base := split(path)
 	name, err := os.MkdirTemp(dir, tempPrefix(base)+"*")
@@ -37,7 +39,7 @@ func CreateDir(path string) (*Dir, error) {
 		os.RemoveAll(name)
 		return nil, fmt.Errorf("creating a temporary directory for %s: %w", path, err)
 	}
-	return &Dir{name: name, path: path, lock: lk}, nil
+	return &Dir{name: name, path: path, perm: perm, lock: lk}, nil
 }
 
 // Name is the temporary directory to fill.
@@ -57,7 +59,10 @@ func (d *Dir) Commit() error {
 	}
 	d.done = true
 	defer d.lock.Close()
-	err := syncTree(d.name)
+	err := os.Chmod(d.name, d.perm)
+	if err == nil {
+		err = syncTree(d.name)
+	}
 	if err == nil {
 		err = d.replace()
 	}

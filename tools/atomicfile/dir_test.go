@@ -66,7 +66,7 @@ func TestDir(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(t, dst)
 			}
-			d, err := CreateDir(dst)
+			d, err := CreateDir(dst, 0o751)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,6 +85,9 @@ func TestDir(t *testing.T) {
 			}
 			if got := tree(t, parent); !slices.Equal(got, tc.want) {
 				t.Errorf("afterwards %q, want %q", got, tc.want)
+			}
+			if st, err := os.Stat(dst); tc.commit && (err != nil || st.Mode().Perm() != 0o751) {
+				t.Errorf("committed directory: %v, %v; want mode 0751", st.Mode(), err)
 			}
 			if err := d.Commit(); err == nil || !strings.Contains(err.Error(), "already committed or aborted") {
 				t.Errorf("second Commit: %v", err)
@@ -106,7 +109,7 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Abort()
-	heldDir, err := CreateDir(filepath.Join(parent, "out"))
+	heldDir, err := CreateDir(filepath.Join(parent, "out"), 0o755)
 	if err != nil {
 		t.Fatal(err)
 	}
