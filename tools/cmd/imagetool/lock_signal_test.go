@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -138,4 +139,36 @@ func interruptLock(t *testing.T, w *lockWorkspace, sig os.Signal, arrived chan s
 		t.Fatal(err)
 	}
 	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// TestLockRemovesWhatAKilledLockLeft: a lock killed with SIGKILL while writing leaves its
+// temporary lockfile beside the lockfile, or a temporary index in the cache; the next lock
+// that writes the same file removes it and leaves only its results.
+func TestLockRemovesWhatAKilledLockLeft(t *testing.T) {
+	w := newLockWorkspace(t)
+	w.locked(t)
+	// An index the next lock downloads and caches again.
+	cached := tree(t, w.path("cache/sha256"))
+	if len(cached) == 0 {
+		t.Fatal("nothing cached")
+	}
+	if err := os.Remove(filepath.Join(w.path("cache/sha256"), cached[0])); err != nil {
+		t.Fatal(err)
+	}
+	left := []string{
+		w.path("images/.apt.lock.json.tmp-123456"),
+		filepath.Join(w.path("cache/sha256"), "."+cached[0]+".tmp-123456"),
+	}
+	for _, p := range left {
+		writeTestFile(t, p, `{"version": 1, "packa`)
+	}
+	if r := w.lock(t); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, p := range left {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", p, err)
+		}
+	}
+	w.assertFiles(t, inputFiles, "")
 }
