@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -321,4 +322,27 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("round trip differs:\n%q\n%q", ps, again)
 		}
 	})
+}
+
+// TestParseAllocatesForItsInput: one control file must not pin a whole
+// Packages-index arena (8192 fields, 256 KiB) for as long as its paragraph
+// lives; layer building keeps hundreds of them.
+func TestParseAllocatesForItsInput(t *testing.T) {
+	ctl := "Package: a\nVersion: 1\nArchitecture: all\nDepends: b, c\nDescription: x\n more\n"
+	var before, after runtime.MemStats
+	const n = 100
+	keep := make([]Paragraph, 0, n)
+	runtime.ReadMemStats(&before)
+	for range n {
+		p, err := Parse(ctl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep = append(keep, p)
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8<<10 {
+		t.Fatalf("Parse of a %d-byte control file allocates %d bytes, want at most 8 KiB", len(ctl), per)
+	}
+	runtime.KeepAlive(keep)
 }

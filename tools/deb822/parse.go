@@ -67,7 +67,13 @@ type parser struct {
 	arena   []Field // fields of returned paragraphs are carved from here
 }
 
-const arenaChunk = 8192
+// arenaChunk is the most fields one arena allocation holds; a short input
+// (one control file) gets an arena sized to it instead: one field per
+// arenaBytesPerField bytes of input is a generous upper bound.
+const (
+	arenaChunk         = 8192
+	arenaBytesPerField = 16
+)
 
 // next returns the next paragraph; ok is false at the end of the input.
 func (p *parser) next() (para Paragraph, ok bool, err error) {
@@ -146,7 +152,7 @@ func (p *parser) field(lineNo int, line string) (Field, error) {
 func (p *parser) carve() Paragraph {
 	n := len(p.scratch)
 	if len(p.arena)+n > cap(p.arena) {
-		p.arena = make([]Field, 0, max(arenaChunk, n))
+		p.arena = make([]Field, 0, max(n, min(arenaChunk, len(p.s)/arenaBytesPerField)))
 	}
 	start := len(p.arena)
 	p.arena = append(p.arena, p.scratch...)
