@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"layer": {"turn .deb files into one reproducible layer", runLayer},
 		"load":  {"load an OCI image layout into the local Docker engine", runLoad},
 		"lock":  {"resolve images/*/packages.json into images/apt.lock.json (verified, deterministic)", runLock},
+		"push":  {"push the images of an oci_push configuration to a registry in one run", runPush},
+		"stamp": {"copy Bazel's workspace status files for a push (the one stamped action)", runStamp},
 	}
 }
 
