@@ -1,8 +1,8 @@
 """Public API of the ci-images rules.
 
-The rule names and attributes follow rules_oci (oci_image, oci_load) so that moving to rules_oci
-later is mostly a load() change; the work is done by //tools/cmd/imagetool, built from source.
-Every layer and image takes SOURCE_DATE_EPOCH from one build setting,
+The rule names and attributes follow rules_oci (oci_image, oci_load, oci_push) so that moving to
+rules_oci later is mostly a load() change; the work is done by //tools/cmd/imagetool, built from
+source. Every layer and image takes SOURCE_DATE_EPOCH from one build setting,
 //tools/rules:source_date_epoch (--//tools/rules:source_date_epoch=SECONDS; default 0).
 """
 
@@ -11,6 +11,7 @@ load("//tools/rules/private:image.bzl", _oci_image = "oci_image")
 load("//tools/rules/private:layer.bzl", _deb_layer = "deb_layer")
 load("//tools/rules/private:load.bzl", _oci_load = "oci_load")
 load("//tools/rules/private:providers.bzl", _OciImageInfo = "OciImageInfo")
+load("//tools/rules/private:push.bzl", _oci_push = "oci_push")
 
 OciImageInfo = _OciImageInfo
 
@@ -41,6 +42,67 @@ def oci_load(name, image, repo_tags, **kwargs):
       **kwargs: common attributes (tags, visibility, ...).
     """
     _oci_load(name = name, image = image, repo_tags = repo_tags, **kwargs)
+
+def oci_push(
+        name,
+        image,
+        repository = None,
+        repository_file = None,
+        remote_tags = None,
+        versions = None,
+        stamp = -1,
+        **kwargs):
+    """`bazel run :name` pushes `image` to `<prefix>/<repository>` under its tags.
+
+    The prefix is `bazel run :name -- --repository=PREFIX`, else $DOCKER_REPO, else
+    ghcr.io/citusdata. Unlike rules_oci, `repository` is a path under that prefix, so that one
+    variable moves every image elsewhere. Credentials come from the docker config (docker login).
+    `-- --dry-run` prints every tag it would write and sends nothing.
+
+    Args:
+      name: target name.
+      image: an oci_image target.
+      repository: the repository under the prefix, e.g. "exttester".
+      repository_file: a file holding the repository, instead of `repository`.
+      remote_tags: the tags: a list, or a label of a file with one tag a line. Leave it out to
+        compute stamped tags from `versions`.
+      versions: the versions the stamped tags are made of: `<version>-devYYYYmmddHHMM`
+        (BUILD_TIMESTAMP, UTC), or with --define RELEASE=1 `<version>` and
+        `<version>-v<short commit>`. Several versions are joined: 16.13-17.9-18.3.
+      stamp: 1 always stamps, 0 never, -1 (default) follows --stamp (on by default in
+        .bazelrc). Stamped tags need a stamped build.
+      **kwargs: common attributes.
+    """
+    if remote_tags != None and type(remote_tags) != "list":
+        kwargs["remote_tags_file"] = remote_tags
+    elif remote_tags != None:
+        kwargs["remote_tags"] = remote_tags
+    _oci_push(
+        name = name,
+        image = image,
+        repository = repository,
+        repository_file = repository_file,
+        versions = versions,
+        stamp = stamp,
+        **kwargs
+    )
+
+def oci_push_set(name, pushes, left_out = [], stamp = -1, **kwargs):
+    """`bazel run :name` pushes the images of several oci_push targets in one process.
+
+    One progress display and one summary table; a blob shared by several images is sent once,
+    and tags are written only when every image of the set is complete, so a failed run leaves no
+    tag pointing at a missing image. Each image keeps its own repository and tags.
+
+    Args:
+      name: target name.
+      pushes: oci_push (or oci_push_set) targets.
+      left_out: names of images of the set that are not pushed (their package sets are not
+        locked), printed when the push runs.
+      stamp: as for oci_push.
+      **kwargs: common attributes.
+    """
+    _oci_push(name = name, pushes = pushes, left_out = left_out, stamp = stamp, **kwargs)
 
 def deb_layer(
         name,
