@@ -5,14 +5,17 @@ major version N:
   //images:img_N                  the image (an OCI layout directory) and img_N.digest
   //images:img_N_{debian,pgdg}_layer  its package layers (IMAGE_LAYERS)
   //images:img_N_load             `bazel run` loads it into Docker as ci-images/img:<pg version>
-and the groups //images:img_all and //images:pgN. A set that is not in images/apt.lock.json
-yet (for example pgdg sets on a machine that cannot reach apt.postgresql.org) gives targets that
-are marked incompatible: `bazel build //images/...` skips them and says so.
+  //images:img_N_push             `bazel run` pushes it as <prefix>/img:<tags> (see oci_push)
+and the groups //images:img_all and //images:pgN, with their pushes //images:img_all_push and
+//images:pgN_push, and //images:push_all. A set that is not in images/apt.lock.json yet (for
+example pgdg sets on a machine that cannot reach apt.postgresql.org) gives targets that are
+marked incompatible: `bazel build //images/...` skips them and says so, and the push groups
+leave them out (a push names them, in one line).
 """
 
 load("@debs//:sets.bzl", "INPUTS_SHA256", "PACKAGES", "SETS")
 load("//:pg_versions.bzl", "PG_VERSIONS")
-load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load")
+load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load", "oci_push", "oci_push_set")
 
 # Fixed ids: Debian's adduser would pick the first free system uid, which depends on the order
 # of installation; images must not.
@@ -59,7 +62,7 @@ def _split(image, keys):
     parts = [(layer.name, [k for k in keys if layer_of[PACKAGES[k]["repo"]] == layer.name]) for layer in IMAGE_LAYERS]
     return [p for p in parts if p[1]]
 
-def debian_base(name = "base", package_set = "base", visibility = None):
+def debian_base(name = "base", package_set = "base", version = "bookworm", visibility = None):
     """The Debian base system (what debootstrap --variant=minbase installs), FROM scratch.
 
     Every other image starts FROM it, so its layer is shared and never rebuilt when an image's
@@ -68,6 +71,8 @@ def debian_base(name = "base", package_set = "base", visibility = None):
     Args:
       name: target name.
       package_set: the lockfile set holding the base system.
+      version: the version in its tags: <prefix>/<name>:<version>-dev... when pushed,
+        ci-images/<name>:<version> when loaded (<name>_load).
       visibility: visibility of the image target.
     """
     locked = package_set in SETS
@@ -90,6 +95,19 @@ def debian_base(name = "base", package_set = "base", visibility = None):
         target_compatible_with = compat,
         visibility = visibility,
     )
+    oci_load(
+        name = name + "_load",
+        image = ":" + name,
+        repo_tags = ["ci-images/%s:%s" % (name, version)],
+        target_compatible_with = compat,
+    )
+    oci_push(
+        name = name + "_push",
+        image = ":" + name,
+        repository = name,
+        versions = [version],
+        target_compatible_with = compat,
+    )
 
 def ci_image(
         name,
@@ -105,6 +123,7 @@ def ci_image(
         workdir = "",
         cmd = ["/bin/bash"],
         repository = "ci-images",
+        tag_versions = [],
         visibility = None):
     """One image built from one locked package set, FROM the Debian base image.
 
@@ -126,8 +145,16 @@ def ci_image(
       workdir: the working directory.
       cmd: the default command.
       repository: the repository part of the tag oci_load uses.
+      tag_versions: the versions in its pushed tags, joined (pgupgradetester: every pinned
+        version, 16.13-17.9-18.3); default [pg_version].
       visibility: visibility of the image target.
     """
+    tag_versions = tag_versions or ([pg_version] if pg_version else [])
+    if not tag_versions:
+        fail("%s: no version to tag it with: give pg_version or tag_versions" % name)
+
+    # The image's repository: exttester_16 is exttester:16.13, debian15 is debian15:15.
+    image_repository = name.rsplit("_", 1)[0] if pg_version else name
     locked = package_set in SETS and base_set in SETS
     compat = [] if locked else ["@platforms//:incompatible"]
     layers = []
@@ -175,7 +202,14 @@ def ci_image(
         image = ":" + name,
         # "~" is not allowed in a tag: "18~beta3" is tagged 18beta3, the rule of tools/tags
         # (tags.Version), which computes the pushed tags.
-        repo_tags = ["%s/%s:%s" % (repository, name.rsplit("_", 1)[0] if pg_version else name, pg_version.replace("~", "") if pg_version else "latest")],
+        repo_tags = ["%s/%s:%s" % (repository, image_repository, pg_version.replace("~", "") if pg_version else "latest")],
+        target_compatible_with = compat,
+    )
+    oci_push(
+        name = name + "_push",
+        image = ":" + name,
+        repository = image_repository,
+        versions = tag_versions,
         target_compatible_with = compat,
     )
 
@@ -192,6 +226,7 @@ def pg_images(name, **kwargs):
         ci_image(name = image, package_set = image, pg_version = PG_VERSIONS[major], **kwargs)
         names.append(":" + image)
     native.filegroup(name = name + "_all", srcs = names)
+    push_set(name = name + "_all_push", images = [n[1:] for n in names])
 
 def pg_groups(name, images):
     """The groups //images:<name><major>: every image of one Postgres major version.
@@ -202,3 +237,41 @@ def pg_groups(name, images):
     """
     for major in sorted(PG_VERSIONS):
         native.filegroup(name = name + major, srcs = [":%s_%s" % (image, major) for image in images])
+        push_set(name = name + major + "_push", images = ["%s_%s" % (image, major) for image in images])
+
+def _incompatible(target):
+    """Whether the target (declared earlier in this package) is marked incompatible."""
+    compat = native.existing_rule(target)["target_compatible_with"]
+    return len([c for c in compat if str(c).endswith("//:incompatible")]) > 0
+
+def push_set(name, images):
+    """`bazel run :<name>` pushes the given images in one process (their <image>_push targets).
+
+    Images whose package sets are not locked are left out, and named in one line when the push
+    runs; so is a set none of whose images can be built: it is marked incompatible.
+
+    Args:
+      name: target name, e.g. "push_all".
+      images: image target names declared earlier in the package, e.g. ["base", "exttester_16"].
+    """
+    left_out = [i for i in images if _incompatible(i + "_push")]
+    pushes = [":%s_push" % i for i in images if i not in left_out]
+    oci_push_set(
+        name = name,
+        pushes = pushes,
+        left_out = left_out,
+        target_compatible_with = [] if pushes else ["@platforms//:incompatible"],
+    )
+
+def push_all(name, per_version_images, images):
+    """//images:<name>: every image of every pinned version, pushed in one process.
+
+    Args:
+      name: target name.
+      per_version_images: images with one target per pinned version (<image>_<major>).
+      images: the other images, pushed first, e.g. ["base", "pgupgradetester"].
+    """
+    push_set(
+        name = name,
+        images = images + ["%s_%s" % (i, m) for i in per_version_images for m in sorted(PG_VERSIONS)],
+    )
