@@ -7,9 +7,18 @@
 // writes too); already compressed layers (gzip or zstd, detected by magic) are used as they
 // are. Every timestamp in the config (created, history) is Options.SourceDateEpoch in UTC;
 // nothing depends on the time zone, the umask or the current time.
+//
+// Integrity: every blob is verified as it is read or written. A layer file is read through
+// once: it must be a tar archive (plain or compressed), its diff_id is computed (and must
+// equal the one its writer recorded), and its bytes are hashed again as they are copied into
+// the layout. Blobs of a base layout are checked against their digests (see ReadLayout). The
+// layout is built beside its destination and renamed into place (tools/atomicfile), so a
+// failure, a cancellation or a killed process never leaves a partial layout, and the previous
+// one stays as it was.
 package image
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -63,34 +72,42 @@ type Options struct {
 	Layers []Layer
 	// SourceDateEpoch, in seconds since 1970, is every timestamp.
 	SourceDateEpoch int64
-	// TempDir holds compressed copies of uncompressed layers while Write runs (default
-	// os.TempDir()).
+	// TempDir holds the gzip of uncompressed layers while Write runs (default os.TempDir()),
+	// in files unlinked as soon as they are created.
 	TempDir string
 }
 
-// Write builds the image and writes it as an OCI image layout in dir (created if needed; it
-// must not already hold a layout). index.json lists exactly this one manifest. It returns the
-// manifest digest.
-func Write(dir string, o Options) (v1.Hash, error) {
-	var temps []string // removed after the image is written
+// Write builds the image and writes it as an OCI image layout at dir, replacing what is
+// there: nothing, an empty directory or an OCI layout (anything else is refused). index.json
+// lists exactly this one manifest. It returns the manifest digest. When ctx is done, Write
+// stops within one buffer, leaves dir as it was and returns the context's cause.
+func Write(ctx context.Context, dir string, o Options) (v1.Hash, error) {
+	if err := checkOut(dir); err != nil {
+		return v1.Hash{}, fmt.Errorf("image: %w", err)
+	}
+	var files []*os.File // closed after the image is written
 	defer func() {
-		for _, t := range temps {
-			os.RemoveAll(t)
+		for _, f := range files {
+			f.Close()
 		}
 	}()
-	img, err := build(o, &temps)
+	img, err := build(ctx, o, &files)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("image: %w", err)
 	}
-	return writeLayout(dir, img)
+	h, err := writeLayout(dir, img)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("image: %w", err)
+	}
+	return h, nil
 }
 
-// build assembles the image; temporary files it makes are appended to temps.
-func build(o Options, temps *[]string) (v1.Image, error) {
+// build assembles the image; the files it opens are appended to files.
+func build(ctx context.Context, o Options, files *[]*os.File) (v1.Image, error) {
 	epoch := time.Unix(o.SourceDateEpoch, 0).UTC()
 	var img v1.Image = empty.Image
 	if o.Base != "" {
-		b, err := ReadLayout(o.Base)
+		b, err := readLayout(ctx, o.Base)
 		if err != nil {
 			return nil, fmt.Errorf("base %s: %w", o.Base, err)
 		}
@@ -100,11 +117,11 @@ func build(o Options, temps *[]string) (v1.Image, error) {
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	adds := make([]mutate.Addendum, 0, len(o.Layers))
 	for _, l := range o.Layers {
-		lay, err := openLayer(l, o.TempDir, temps)
+		lay, err := openLayer(ctx, l, o.TempDir, files)
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Path, err)
 		}
-		adds = append(adds, mutate.Addendum{Layer: lay, MediaType: mediaType(lay),
+		adds = append(adds, mutate.Addendum{Layer: lay,
 			History: v1.History{Created: v1.Time{Time: epoch}, CreatedBy: "imagetool layer " + filepath.Base(l.Path)}})
 	}
 	img, err := mutate.Append(img, adds...)

@@ -151,7 +151,7 @@ func TestChildBuild(t *testing.T) {
 	syscall.Umask(int(umask))
 	work := os.Getenv("IMAGE_TEST_DIR")
 	lay := helloLayer(t, os.Getenv("IMAGE_TEST_BIN"), work, 1700000000)
-	h, err := Write(filepath.Join(work, "oci"), helloOptions(lay, 1700000000))
+	h, err := Write(t.Context(), filepath.Join(work, "oci"), helloOptions(lay, 1700000000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,14 +281,14 @@ func TestBaseAndConfigMerge(t *testing.T) {
 	lay := helloLayer(t, bin, dir, 0)
 	base := filepath.Join(dir, "base")
 	o := helloOptions(lay, 0)
-	if _, err := Write(base, o); err != nil {
+	if _, err := Write(t.Context(), base, o); err != nil {
 		t.Fatal(err)
 	}
 	// The same layer, compressed beforehand, is used as-is.
 	gz := filepath.Join(dir, "hello.tar.gz")
 	gzipFile(t, lay, gz)
 	top := filepath.Join(dir, "top")
-	h, err := Write(top, Options{Base: base, Layers: []Layer{{Path: gz}},
+	h, err := Write(t.Context(), top, Options{Base: base, Layers: []Layer{{Path: gz}},
 		Config: Config{Env: []string{"LANG=en_US.UTF-8", "PGDATA=/var/lib/postgresql/data"}, Cmd: []string{"postgres"}, Labels: map[string]string{"x": "y"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -309,9 +309,16 @@ func TestBaseAndConfigMerge(t *testing.T) {
 	if d, err := Digest(top); err != nil || d != h {
 		t.Errorf("Digest(top) = %v, %v; want %v", d, err, h)
 	}
-	// Writing into an existing layout is refused.
-	if _, err := Write(top, Options{Base: base}); err == nil {
-		t.Error("writing over an existing layout succeeded")
+	// Writing over an existing layout replaces it: only the new image's blobs are left.
+	h2, err := Write(t.Context(), top, Options{Base: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := Digest(top); err != nil || d != h2 || h2 == h {
+		t.Errorf("rewritten layout: digest %v, %v; want %v (not %v)", d, err, h2, h)
+	}
+	if blobs, _ := os.ReadDir(filepath.Join(top, "blobs", "sha256")); len(blobs) != 3 {
+		t.Errorf("rewritten layout holds %d blobs, want 3 (one layer, config, manifest)", len(blobs))
 	}
 }
 
@@ -333,7 +340,7 @@ func TestLoadAndRun(t *testing.T) {
 	dir := t.TempDir()
 	lay := helloLayer(t, buildHello(t), dir, 1700000000)
 	oci := filepath.Join(dir, "oci")
-	h, err := Write(oci, helloOptions(lay, 1700000000))
+	h, err := Write(t.Context(), oci, helloOptions(lay, 1700000000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +386,7 @@ func TestSymlinkedBase(t *testing.T) {
 	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
 	lay := helloLayer(t, bin, dir, 0)
 	base := filepath.Join(dir, "base")
-	if _, err := Write(base, helloOptions(lay, 0)); err != nil {
+	if _, err := Write(t.Context(), base, helloOptions(lay, 0)); err != nil {
 		t.Fatal(err)
 	}
 	linked := filepath.Join(dir, "linked")
@@ -397,11 +404,11 @@ func TestSymlinkedBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	want, err := Write(filepath.Join(dir, "top1"), Options{Base: base, Layers: []Layer{{Path: lay}}})
+	want, err := Write(t.Context(), filepath.Join(dir, "top1"), Options{Base: base, Layers: []Layer{{Path: lay}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Write(filepath.Join(dir, "top2"), Options{Base: linked, Layers: []Layer{{Path: lay}}, TempDir: tmp})
+	got, err := Write(t.Context(), filepath.Join(dir, "top2"), Options{Base: linked, Layers: []Layer{{Path: lay}}, TempDir: tmp})
 	if err != nil {
 		t.Fatalf("symlinked base: %v", err)
 	}
@@ -414,7 +421,7 @@ func TestSymlinkedBase(t *testing.T) {
 }
 
 // A gzip layer given with the diff_id its writer recorded gives the same image as one whose
-// diff_id is computed here; a wrong diff_id is not silently accepted into a different digest.
+// diff_id is computed here; a wrong diff_id is an error.
 func TestKnownDiffID(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fake-bin")
@@ -427,25 +434,22 @@ func TestKnownDiffID(t *testing.T) {
 	gz := filepath.Join(dir, "hello.tar.gz")
 	gzipFile(t, lay, gz)
 	sum := sha256.Sum256(plain)
-	want, err := Write(filepath.Join(dir, "a"), Options{Layers: []Layer{{Path: gz}}})
+	want, err := Write(t.Context(), filepath.Join(dir, "a"), Options{Layers: []Layer{{Path: gz}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Write(filepath.Join(dir, "b"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + hex.EncodeToString(sum[:])}}})
+	got, err := Write(t.Context(), filepath.Join(dir, "b"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + hex.EncodeToString(sum[:])}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != want {
 		t.Errorf("with recorded diff_id: %s, want %s", got, want)
 	}
-	wrong, err := Write(filepath.Join(dir, "c"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + strings.Repeat("0", 64)}}})
-	if err != nil {
-		t.Fatal(err)
+	_, err = Write(t.Context(), filepath.Join(dir, "c"), Options{Layers: []Layer{{Path: gz, DiffID: "sha256:" + strings.Repeat("0", 64)}}})
+	if err == nil || !strings.Contains(err.Error(), "recorded diff_id sha256:000") {
+		t.Errorf("a wrong diff_id: err = %v", err)
 	}
-	if wrong == want {
-		t.Error("a different diff_id gave the same image digest")
-	}
-	if _, err := Write(filepath.Join(dir, "d"), Options{Layers: []Layer{{Path: gz, DiffID: "md5:xyz"}}}); err == nil {
+	if _, err := Write(t.Context(), filepath.Join(dir, "d"), Options{Layers: []Layer{{Path: gz, DiffID: "md5:xyz"}}}); err == nil {
 		t.Error("a malformed diff_id was accepted")
 	}
 }
@@ -456,7 +460,7 @@ func TestReadLayout(t *testing.T) {
 	bin := filepath.Join(dir, "fake-bin")
 	os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755)
 	lay := helloLayer(t, bin, dir, 0)
-	h, err := Write(filepath.Join(dir, "flat"), helloOptions(lay, 0))
+	h, err := Write(t.Context(), filepath.Join(dir, "flat"), helloOptions(lay, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,92 +1,193 @@
 package image
 
 import (
+	"archive/tar"
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
+	"github.com/ci-images/ci-images/tools/ctxio"
 	"github.com/ci-images/ci-images/tools/pgzip"
 )
 
-// openLayer returns the layer for a file: a gzip file with a recorded diff_id is only hashed,
-// other gzip and zstd files are used as they are, and a plain tar is compressed into a
-// temporary file first (its name appended to temps).
-func openLayer(spec Layer, tempDir string, temps *[]string) (v1.Layer, error) {
-	magic, err := readMagic(spec.Path)
+// openLayer reads a layer file once, through: it detects the compression (gzip and zstd by
+// magic, else a plain tar), checks that the content is a tar archive, and computes the digest
+// and the diff_id, which must equal spec.DiffID if that is given. A plain tar is compressed
+// with tools/pgzip on the way, into an unlinked temporary file in tempDir. The file stays
+// open (appended to files) until the image is written, and its bytes are verified again as
+// they are copied.
+func openLayer(ctx context.Context, spec Layer, tempDir string, files *[]*os.File) (v1.Layer, error) {
+	f, err := os.Open(spec.Path)
 	if err != nil {
 		return nil, err
 	}
-	opener := func() (io.ReadCloser, error) { return os.Open(spec.Path) }
+	*files = append(*files, f)
+	magic := make([]byte, 4)
+	n, _ := f.ReadAt(magic, 0)
+	l := &fileLayer{ctx: ctx, f: f, mediaType: types.OCILayer}
+	var s scan
+	switch kind := compressionOf(magic[:n]); kind {
+	case "none":
+		out, err := unlinkedTemp(tempDir)
+		if err != nil {
+			return nil, err
+		}
+		*files = append(*files, out)
+		if s, err = scanLayer(ctx, f, kind, out); err != nil {
+			return nil, err
+		}
+		l.f, l.digest, l.size = out, s.gzDigest, s.gzSize
+	default:
+		if kind == "zstd" {
+			l.mediaType = types.OCILayerZStd
+		}
+		if s, err = scanLayer(ctx, f, kind, nil); err != nil {
+			return nil, err
+		}
+		l.digest, l.size = s.digest, s.size
+	}
+	l.diffID = s.diffID
+	if err := checkDiffID(spec.DiffID, s.diffID); err != nil {
+		return nil, err
+	}
+	return partial.CompressedToLayer(l)
+}
+
+// compressionOf names the compression of a file starting with magic: "gzip", "zstd" or "none".
+func compressionOf(magic []byte) string {
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		if spec.DiffID != "" {
-			return knownGzipLayer(spec.Path, spec.DiffID)
-		}
-		return tarball.LayerFromOpener(opener, tarball.WithMediaType(types.OCILayer))
+		return "gzip"
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		return tarball.LayerFromOpener(opener, tarball.WithMediaType(types.OCILayerZStd), tarball.WithCompression(compression.ZStd))
+		return "zstd"
 	}
-	// Plain tar: compress deterministically, hashing the uncompressed and compressed streams
-	// in the same pass (no re-reading for the digests).
-	out, err := os.CreateTemp(tempDir, "layer-*.tar.gz")
-	if err != nil {
-		return nil, err
-	}
-	*temps = append(*temps, out.Name())
-	l, err := compressFile(spec.Path, out)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return l, err
+	return "none"
 }
 
-// readMagic returns the first (up to) 4 bytes of the file at path.
-func readMagic(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// checkDiffID compares a recorded diff_id (imagetool layer -diffid), if any, with the computed
+// one.
+func checkDiffID(recorded string, computed v1.Hash) error {
+	if recorded == "" {
+		return nil
 	}
-	defer f.Close()
-	magic := make([]byte, 4)
-	n, _ := io.ReadFull(f, magic)
-	return magic[:n], nil
+	d, err := v1.NewHash(recorded)
+	if err != nil {
+		return fmt.Errorf("recorded diff_id: %w", err)
+	}
+	if d != computed {
+		return fmt.Errorf("recorded diff_id %s, but the content hashes to %s", d, computed)
+	}
+	return nil
 }
 
-func mediaType(l v1.Layer) types.MediaType {
-	mt, err := l.MediaType()
+// unlinkedTemp creates a temporary file in dir and unlinks it: it never outlives the process.
+func unlinkedTemp(dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, "layer-*.tar.gz")
 	if err != nil {
-		return types.OCILayer
+		return nil, err
 	}
-	return mt
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
-// compressFile gzips the tar at path into out (an *os.File) with tools/pgzip.
-func compressFile(path string, out *os.File) (*gzipFileLayer, error) {
-	in, err := os.Open(path)
+// scan is what scanLayer computed.
+type scan struct {
+	digest, diffID v1.Hash
+	size           int64
+	// gzDigest and gzSize describe the gzip written for a plain tar.
+	gzDigest v1.Hash
+	gzSize   int64
+}
+
+// scanLayer reads the file f, compressed by kind, to its end. It hashes the file (digest), the
+// decompressed stream (diff_id) and checks that the latter is a tar archive; for a plain tar
+// it writes the deterministic gzip of it to gz.
+func scanLayer(ctx context.Context, f *os.File, kind string, gz io.Writer) (scan, error) {
+	var s scan
+	dh, uh, gh := sha256.New(), sha256.New(), sha256.New()
+	raw := &countingReader{r: io.TeeReader(ctxio.Reader(ctx, bufio.NewReaderSize(f, 1<<20)), dh)}
+	plain, err := decompress(raw, kind)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
-	defer in.Close()
-	diffID := sha256.New()
-	digest := sha256.New()
-	cw := &countingWriter{w: io.MultiWriter(out, digest)}
-	zw := pgzip.NewWriter(cw)
-	if _, err := io.Copy(io.MultiWriter(zw, diffID), bufio.NewReaderSize(in, 1<<20)); err != nil {
-		return nil, err
+	defer plain.Close()
+	var sink io.Writer = uh
+	var zw *pgzip.Writer
+	var gc *countingWriter
+	if gz != nil {
+		gc = &countingWriter{w: io.MultiWriter(gz, gh)}
+		zw = pgzip.NewWriter(gc)
+		sink = io.MultiWriter(uh, zw)
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
+	tee := io.TeeReader(plain, sink)
+	if err := checkTar(tee); err != nil {
+		return s, err
 	}
-	return &gzipFileLayer{path: out.Name(), diffID: sha256Hash(diffID.Sum(nil)), digest: sha256Hash(digest.Sum(nil)), size: cw.n}, nil
+	// The rest: padding after the end of the archive, and anything after the compressed stream.
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return s, err
+	}
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		return s, err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return s, fmt.Errorf("compressing: %w", err)
+		}
+		s.gzDigest, s.gzSize = sha256Hash(gh.Sum(nil)), gc.n
+	}
+	s.digest, s.diffID, s.size = sha256Hash(dh.Sum(nil)), sha256Hash(uh.Sum(nil)), raw.n
+	return s, nil
+}
+
+// decompress returns the decompressed stream of r.
+func decompress(r io.Reader, kind string) (io.ReadCloser, error) {
+	switch kind {
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	case "zstd":
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return io.NopCloser(r), nil
+}
+
+// checkTar reads a tar archive to its end-of-archive marker.
+func checkTar(r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("not a valid tar archive: %w", err)
+			}
+			return err
+		}
+	}
 }
 
 func sha256Hash(sum []byte) v1.Hash {
@@ -104,54 +205,33 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// knownGzipLayer is a gzip layer whose diff_id its writer recorded: only the compressed file
-// is hashed.
-func knownGzipLayer(path, diffID string) (*gzipFileLayer, error) {
-	d, err := v1.NewHash(diffID)
-	if err != nil {
-		return nil, fmt.Errorf("%s: diff_id: %w", path, err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &gzipFileLayer{path: path, diffID: d, digest: sha256Hash(h.Sum(nil)), size: n}, nil
+type countingReader struct {
+	r io.Reader
+	n int64
 }
 
-// gzipFileLayer is a gzip-compressed layer file whose digests are known.
-type gzipFileLayer struct {
-	path           string
-	diffID, digest v1.Hash
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// fileLayer is a layer file (or the gzip of a plain tar) whose digests scanLayer computed. It
+// is a partial.CompressedLayer with a DiffID; partial.CompressedToLayer adds Uncompressed.
+type fileLayer struct {
+	ctx            context.Context
+	f              *os.File
+	digest, diffID v1.Hash
 	size           int64
+	mediaType      types.MediaType
 }
 
-func (l *gzipFileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
-func (l *gzipFileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
-func (l *gzipFileLayer) Size() (int64, error)                { return l.size, nil }
-func (l *gzipFileLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
-func (l *gzipFileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
-func (l *gzipFileLayer) Uncompressed() (io.ReadCloser, error) {
-	f, err := os.Open(l.path)
-	if err != nil {
-		return nil, err
-	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &readCloser{Reader: zr, close: func() error { zr.Close(); return f.Close() }}, nil
-}
+func (l *fileLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
+func (l *fileLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l *fileLayer) Size() (int64, error)                { return l.size, nil }
+func (l *fileLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
 
-type readCloser struct {
-	io.Reader
-	close func() error
+// Compressed reads the file again, verifying it against the digest and size.
+func (l *fileLayer) Compressed() (io.ReadCloser, error) {
+	return verified(l.ctx, io.NopCloser(io.NewSectionReader(l.f, 0, 1<<62)), l.digest, l.size), nil
 }
-
-func (r *readCloser) Close() error { return r.close() }
