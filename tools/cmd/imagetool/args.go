@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -104,4 +105,13 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// stopped returns err, or, if a signal cancelled ctx, one line saying so: the action stopped
+// and left its output out (and the others) as they were.
+func stopped(ctx context.Context, err error, out string) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("interrupted (%w): %s was not changed", context.Cause(ctx), out)
 }

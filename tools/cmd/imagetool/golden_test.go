@@ -22,8 +22,8 @@ import (
 // split up.
 func TestGoldenDigests(t *testing.T) {
 	dir := t.TempDir()
-	base := writeDebs(t, filepath.Join(dir, "base"), goldenBase())
-	upper := writeDebs(t, filepath.Join(dir, "upper"), goldenUpper())
+	base := writeDebs(t, filepath.Join(dir, "debs", "base"), goldenBase())
+	upper := writeDebs(t, filepath.Join(dir, "debs", "upper"), goldenUpper())
 	out := func(name string) string { return filepath.Join(dir, name) }
 	layer := func(name, cfg, compression string, epoch int, debs, installed []string) {
 		t.Helper()

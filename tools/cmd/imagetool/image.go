@@ -7,15 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/image"
 )
 
-func runImage(_ context.Context, e *env, args []string) error {
-	fs, a := newActionFlags("image", e, "output OCI image layout directory (required)",
+func runImage(ctx context.Context, e *env, args []string) error {
+	fs, a := newActionFlags("image", e, "output OCI image layout directory (required): replaced whole, or left as it was on failure",
 		"image configuration: JSON of image.Config, as the oci_image rule writes it", "every timestamp")
 	base := fs.String("base", "", "base image: an OCI image layout directory")
 	var layers stringList
-	fs.Var(&layers, "layer", "layer file (repeatable, in order); PATH=DIFFID_FILE names the file holding its diff_id")
+	fs.Var(&layers, "layer", "layer file (repeatable, in order): a tar, plain or gzip/zstd; PATH=DIFFID_FILE names the file holding its diff_id (checked against the content)")
 	digestOut := fs.String("digest", "", "file to write the manifest digest to")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -37,14 +38,12 @@ func runImage(_ context.Context, e *env, args []string) error {
 		o.Layers = append(o.Layers, lay)
 	}
 	start := time.Now()
-	d, err := image.Write(a.out, o)
-	if err != nil {
-		return err
+	d, err := image.Write(ctx, a.out, o)
+	if err == nil && *digestOut != "" {
+		err = atomicfile.WriteFile(*digestOut, []byte(d.String()+"\n"), 0o644)
 	}
-	if *digestOut != "" {
-		if err := os.WriteFile(*digestOut, []byte(d.String()+"\n"), 0o644); err != nil {
-			return err
-		}
+	if err != nil {
+		return stopped(ctx, err, a.out)
 	}
 	fmt.Fprintf(e.stderr, "imagetool image: %s %s (%d layers added, %.1fs)\n", a.out, d, len(layers), time.Since(start).Seconds())
 	return nil

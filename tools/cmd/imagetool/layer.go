@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"time"
 
+	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/layer"
 )
 
-func runLayer(_ context.Context, e *env, args []string) error {
+func runLayer(ctx context.Context, e *env, args []string) error {
 	fs, a := newActionFlags("layer", e, "output layer file (required)",
 		"layer configuration: JSON of layer.Config, as the deb_layer rule writes it (required)", "mtimes are clamped to it")
 	var installed stringList
@@ -30,38 +31,44 @@ func runLayer(_ context.Context, e *env, args []string) error {
 	if err := readJSON(a.config, &opts.Config); err != nil {
 		return fmt.Errorf("layer config: %w", err)
 	}
-	start := time.Now()
-	sum, err := writeLayer(a.out, fs.Args(), opts)
-	if err == nil && *diffIDOut != "" {
-		err = os.WriteFile(*diffIDOut, []byte(sum.DiffID+"\n"), 0o644)
+	if err := opts.Check(); err != nil {
+		return fmt.Errorf("layer config %s: %w", a.config, err)
 	}
+	start := time.Now()
+	sum, size, err := writeLayer(ctx, a.out, *diffIDOut, fs.Args(), opts)
 	if err != nil {
-		return err
+		return stopped(ctx, err, a.out)
 	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(e.stderr, "imagetool layer: warning: %s\n", w)
 	}
-	st, err := os.Stat(a.out)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stderr, "imagetool layer: %s: %d packages (%d installed below), %d entries, %.1f MB of files, %.1f MB %s, %.1fs\n",
-		filepath.Base(a.out), len(sum.Packages), len(installed), sum.Entries, float64(sum.Bytes)/1e6, float64(st.Size())/1e6, opts.Compression, time.Since(start).Seconds())
+		filepath.Base(a.out), len(sum.Packages), len(installed), sum.Entries, float64(sum.Bytes)/1e6, float64(size)/1e6, opts.Compression, time.Since(start).Seconds())
 	return nil
 }
 
-// writeLayer writes the layer file at path, removing it on failure.
-func writeLayer(path string, debs []string, opts layer.Options) (layer.Summary, error) {
-	f, err := os.Create(path)
+// writeLayer writes the layer file at path, then its diff_id at diffIDPath (if not empty),
+// each through a temporary file renamed into place (tools/atomicfile): a failure or a
+// cancellation leaves the previous files as they were. It returns the size of the layer file.
+func writeLayer(ctx context.Context, path, diffIDPath string, debs []string, opts layer.Options) (layer.Summary, int64, error) {
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
-		return layer.Summary{}, err
+		return layer.Summary{}, 0, err
 	}
-	sum, err := layer.Write(f, debs, opts)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	defer f.Abort()
+	sum, err := layer.WriteContext(ctx, f, debs, opts)
 	if err != nil {
-		os.Remove(path)
+		return sum, 0, err
 	}
-	return sum, err
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		err = context.Cause(ctx) // nil unless a signal came
+	}
+	if err == nil {
+		err = f.Commit()
+	}
+	if err == nil && diffIDPath != "" {
+		err = atomicfile.WriteFile(diffIDPath, []byte(sum.DiffID+"\n"), 0o644)
+	}
+	return sum, size, err
 }
