@@ -32,10 +32,10 @@ type File struct {
 	done bool
 }
 
-// Create starts replacing path (after removing its stale temporaries, see sweep); the file
+// Create starts replacing path (after removing its stale temporaries, see Sweep); the file
 // will have mode perm (not subject to the umask).
 func Create(path string, perm fs.FileMode) (*File, error) {
-	sweep(path)
+	Sweep(path)
 	dir, base := split(path)
 	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {

@@ -20,10 +20,10 @@ type Dir struct {
 }
 
 // CreateDir starts replacing the directory path: it creates an empty temporary directory
-// beside it (after removing the stale temporaries of path, see sweep). The directory will
+// beside it (after removing the stale temporaries of path, see Sweep). The directory will
 // have mode perm (not subject to the umask); what is put into it keeps its own.
 func CreateDir(path string, perm fs.FileMode) (*Dir, error) {
-	sweep(path)
+	Sweep(path)
 	dir, base := split(path)
 	name, err := os.MkdirTemp(dir, tempPrefix(base)+"*")
 	if err != nil {

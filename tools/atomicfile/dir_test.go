@@ -133,6 +133,12 @@ func TestSweep(t *testing.T) {
 	if got := entries(t, parent); !slices.Equal(got, want) {
 		t.Errorf("after a second writer: %q, want %q", got, want)
 	}
+	// Sweep alone does the same.
+	write(t, filepath.Join(parent, ".out.tmp-555"), "killed writer")
+	Sweep(filepath.Join(parent, "out"))
+	if got := entries(t, parent); !slices.Equal(got, want) {
+		t.Errorf("after Sweep: %q, want %q", got, want)
+	}
 }
 
 // Without RENAME_EXCHANGE the old directory is moved aside, the new one renamed into place,

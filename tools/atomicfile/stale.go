@@ -32,10 +32,12 @@ func lock(f *os.File) error {
 	return err
 }
 
-// sweep removes the temporaries of path that no process holds: those of a writer that was
-// killed (SIGKILL, a crash) before it could remove them. It is best effort: a temporary
-// that cannot be opened or removed is left as it is.
-func sweep(path string) {
+// Sweep removes the temporaries of path that no process holds: those of a writer that was
+// killed (SIGKILL, a crash) before it could remove them. Create and CreateDir sweep their
+// destination; a program with several outputs calls Sweep for each when it starts, so that a
+// run that fails before it writes them still removes what a killed run left. It is best
+// effort: a temporary that cannot be opened or removed is left as it is.
+func Sweep(path string) {
 	dir, base := split(path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
