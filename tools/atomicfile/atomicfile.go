@@ -11,7 +11,8 @@
 // temporary while it uses it, so a temporary that no process holds is known to be stale.
 //
 // CreateDir is the same for a directory: built aside, renamed into place, or exchanged with
-// the old directory in one step.
+// the old directory in one step. Commit puts several outputs of one program in place with
+// their renames back to back.
 package atomicfile
 
 import (
@@ -53,8 +54,12 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 func (f *File) Path() string { return f.path }
 
 // Commit syncs the temporary file, renames it to the destination and syncs the directory.
-// On failure the temporary file is removed and the destination is unchanged.
-func (f *File) Commit() error {
+// On failure the temporary file is removed and the destination is unchanged. Commit (the
+// function) commits several files and directories together.
+func (f *File) Commit() error { return Commit(f) }
+
+// prepare syncs and closes the temporary file.
+func (f *File) prepare() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.path)
 	}
@@ -66,18 +71,32 @@ func (f *File) Commit() error {
 	if cerr := f.File.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), f.path)
-	}
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("writing %s: %w", f.path, err)
 	}
+	return nil
+}
+
+// install renames the temporary file to the destination.
+func (f *File) install() error {
+	if err := os.Rename(f.Name(), f.path); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// finish syncs the directory.
+func (f *File) finish() error {
 	if err := syncDir(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("writing %s: %w", f.path, err)
 	}
 	return nil
 }
+
+// discard removes a prepared temporary file that was not installed.
+func (f *File) discard() { os.Remove(f.Name()) }
 
 // Abort discards the temporary file; it does nothing after Commit or Abort.
 func (f *File) Abort() error {

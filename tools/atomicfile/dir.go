@@ -53,24 +53,38 @@ func (d *Dir) Path() string { return d.path }
 // exchanged with the new directory in one step (renameat2 RENAME_EXCHANGE), then removed,
 // so that Path always names a complete directory. The caller decides whether what is at
 // Path may be replaced. On failure the temporary directory is removed and Path is unchanged.
-func (d *Dir) Commit() error {
+// Commit (the function) commits several files and directories together.
+func (d *Dir) Commit() error { return Commit(d) }
+
+// prepare syncs the temporary directory.
+func (d *Dir) prepare() error {
 	if d.done {
 		return fmt.Errorf("%s: already committed or aborted", d.path)
 	}
 	d.done = true
-	defer d.lock.Close()
 	err := os.Chmod(d.name, d.perm)
 	if err == nil {
 		err = syncTree(d.name)
 	}
-	if err == nil {
-		err = d.replace()
-	}
 	if err != nil {
-		os.RemoveAll(d.name)
+		d.discard()
 		return fmt.Errorf("writing %s: %w", d.path, err)
 	}
-	// d.name now holds the old content, if there was any.
+	return nil
+}
+
+// install puts the temporary directory at Path, leaving the old content at its name.
+func (d *Dir) install() error {
+	if err := d.replace(); err != nil {
+		d.discard()
+		return fmt.Errorf("writing %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// finish removes the old content and syncs the directory of Path.
+func (d *Dir) finish() error {
+	defer d.lock.Close()
 	if err := os.RemoveAll(d.name); err != nil {
 		return fmt.Errorf("removing the old %s: %w", d.path, err)
 	}
@@ -78,6 +92,12 @@ func (d *Dir) Commit() error {
 		return fmt.Errorf("writing %s: %w", d.path, err)
 	}
 	return nil
+}
+
+// discard removes a prepared temporary directory that was not installed.
+func (d *Dir) discard() {
+	os.RemoveAll(d.name)
+	d.lock.Close()
 }
 
 // replace puts the temporary directory at the destination, leaving the old content, if
