@@ -12,7 +12,7 @@
 //
 // CreateDir is the same for a directory: built aside, renamed into place, or exchanged with
 // the old directory in one step. Commit puts several outputs of one program in place with
-// their renames back to back.
+// their renames back to back. TempFile is a scratch file that never has a name.
 package atomicfile
 
 import (
