@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/ctxio"
 	"github.com/ci-images/ci-images/tools/debfile"
 	"github.com/ci-images/ci-images/tools/debversion"
@@ -158,19 +159,17 @@ type spoolFile struct {
 
 type spools []*spoolFile
 
-// newSpools creates one spool file per worker in dir, unlinked at once: the space is freed
-// when close closes them (also after an error) or when the process ends, however it ends.
+// newSpools creates one spool file per worker in dir, without a name (atomicfile.TempFile):
+// the space is freed when close closes them (also after an error) or when the process ends,
+// however it ends.
 func newSpools(workers int, dir string) (spools, error) {
 	s := make(spools, 0, workers)
 	for range workers {
-		f, err := os.CreateTemp(dir, "layer-spool-*")
+		f, err := atomicfile.TempFile(dir, "layer-spool-*")
 		if err != nil {
 			return s, fmt.Errorf("spool: %w", err)
 		}
 		s = append(s, &spoolFile{f: f, w: bufio.NewWriterSize(f, 1<<20)})
-		if err := os.Remove(f.Name()); err != nil {
-			return s, fmt.Errorf("spool: %w", err)
-		}
 	}
 	return s, nil
 }
