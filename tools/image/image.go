@@ -73,8 +73,11 @@ type Options struct {
 	// SourceDateEpoch, in seconds since 1970, is every timestamp.
 	SourceDateEpoch int64
 	// TempDir holds the gzip of uncompressed layers while Write runs (default os.TempDir()),
-	// in files unlinked as soon as they are created.
+	// in files without a name (atomicfile.TempFile).
 	TempDir string
+	// DigestFile, if set, receives the manifest digest ("sha256:<hex>" and a newline); it is
+	// committed with the layout, their renames back to back (atomicfile.Commit).
+	DigestFile string
 }
 
 // Write builds the image and writes it as an OCI image layout at dir, replacing what is
@@ -95,7 +98,7 @@ func Write(ctx context.Context, dir string, o Options) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("image: %w", err)
 	}
-	h, err := writeLayout(dir, img)
+	h, err := writeLayout(ctx, dir, img, o.DigestFile)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("image: %w", err)
 	}

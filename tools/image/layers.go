@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/ctxio"
 	"github.com/ci-images/ci-images/tools/pgzip"
 )
@@ -24,7 +25,7 @@ import (
 // openLayer reads a layer file once, through: it detects the compression (gzip and zstd by
 // magic, else a plain tar), checks that the content is a tar archive, and computes the digest
 // and the diff_id, which must equal spec.DiffID if that is given. A plain tar is compressed
-// with tools/pgzip on the way, into an unlinked temporary file in tempDir. The file stays
+// with tools/pgzip on the way, into a temporary file without a name in tempDir. The file stays
 // open (appended to files) until the image is written, and its bytes are verified again as
 // they are copied.
 func openLayer(ctx context.Context, spec Layer, tempDir string, files *[]*os.File) (v1.Layer, error) {
@@ -39,7 +40,7 @@ func openLayer(ctx context.Context, spec Layer, tempDir string, files *[]*os.Fil
 	var s scan
 	switch kind := compressionOf(magic[:n]); kind {
 	case "none":
-		out, err := unlinkedTemp(tempDir)
+		out, err := atomicfile.TempFile(tempDir, "layer-*.tar.gz")
 		if err != nil {
 			return nil, err
 		}
@@ -89,19 +90,6 @@ func checkDiffID(recorded string, computed v1.Hash) error {
 		return fmt.Errorf("recorded diff_id %s, but the content hashes to %s", d, computed)
 	}
 	return nil
-}
-
-// unlinkedTemp creates a temporary file in dir and unlinks it: it never outlives the process.
-func unlinkedTemp(dir string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, "layer-*.tar.gz")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // scan is what scanLayer computed.

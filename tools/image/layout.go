@@ -131,9 +131,10 @@ func checkOut(dir string) error {
 	return nil
 }
 
-// writeLayout writes img as the only manifest of a new OCI layout, built beside dir and then
-// put in its place (tools/atomicfile): a failure leaves what was at dir untouched.
-func writeLayout(dir string, img v1.Image) (v1.Hash, error) {
+// writeLayout writes img as the only manifest of a new OCI layout, built beside dir, and its
+// digest to digestFile (if not empty), then puts both in place (tools/atomicfile): a failure,
+// or ctx done before they are complete, leaves what was there untouched.
+func writeLayout(ctx context.Context, dir string, img v1.Image, digestFile string) (v1.Hash, error) {
 	tmp, err := atomicfile.CreateDir(dir, 0o755)
 	if err != nil {
 		return v1.Hash{}, err
@@ -147,7 +148,22 @@ func writeLayout(dir string, img v1.Image) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("digest: %w", err)
 	}
-	return h, tmp.Commit()
+	pending := []atomicfile.Pending{tmp}
+	if digestFile != "" {
+		f, err := atomicfile.Create(digestFile, 0o644)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		defer f.Abort()
+		if _, err := f.WriteString(h.String() + "\n"); err != nil {
+			return v1.Hash{}, fmt.Errorf("writing %s: %w", digestFile, err)
+		}
+		pending = append(pending, f)
+	}
+	if err := context.Cause(ctx); err != nil {
+		return v1.Hash{}, err
+	}
+	return h, atomicfile.Commit(pending...)
 }
 
 // Digest returns the manifest digest of the single image in an OCI layout.

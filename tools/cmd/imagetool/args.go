@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/strictjson"
 )
 
@@ -114,4 +115,14 @@ func stopped(ctx context.Context, err error, out string) error {
 		return err
 	}
 	return fmt.Errorf("interrupted (%w): %s was not changed", context.Cause(ctx), out)
+}
+
+// sweep removes the temporaries that a killed run left beside the outputs paths (empty paths
+// are skipped): every run removes them, also one that fails before it writes its outputs.
+func sweep(paths ...string) {
+	for _, p := range paths {
+		if p != "" {
+			atomicfile.Sweep(p)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ci-images/ci-images/tools/atomicfile"
 	"github.com/ci-images/ci-images/tools/image"
 )
 
@@ -24,7 +23,7 @@ func runImage(ctx context.Context, e *env, args []string) error {
 	if a.out == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want -out DIR, and layers as -layer FILE", errUsage)
 	}
-	o := image.Options{Base: *base, SourceDateEpoch: a.epoch}
+	o := image.Options{Base: *base, SourceDateEpoch: a.epoch, DigestFile: *digestOut}
 	if a.config != "" {
 		if err := readJSON(a.config, &o.Config); err != nil {
 			return fmt.Errorf("image config: %w", err)
@@ -37,11 +36,9 @@ func runImage(ctx context.Context, e *env, args []string) error {
 		}
 		o.Layers = append(o.Layers, lay)
 	}
+	sweep(a.out, *digestOut)
 	start := time.Now()
 	d, err := image.Write(ctx, a.out, o)
-	if err == nil && *digestOut != "" {
-		err = atomicfile.WriteFile(*digestOut, []byte(d.String()+"\n"), 0o644)
-	}
 	if err != nil {
 		return stopped(ctx, err, a.out)
 	}

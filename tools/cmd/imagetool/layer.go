@@ -34,6 +34,7 @@ func runLayer(ctx context.Context, e *env, args []string) error {
 	if err := opts.Check(); err != nil {
 		return fmt.Errorf("layer config %s: %w", a.config, err)
 	}
+	sweep(a.out, *diffIDOut)
 	start := time.Now()
 	sum, size, err := writeLayer(ctx, a.out, *diffIDOut, fs.Args(), opts)
 	if err != nil {
@@ -47,8 +48,8 @@ func runLayer(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// writeLayer writes the layer file at path, then its diff_id at diffIDPath (if not empty),
-// each through a temporary file renamed into place (tools/atomicfile): a failure or a
+// writeLayer writes the layer file at path and its diff_id at diffIDPath (if not empty)
+// through temporary files, renamed into place together (atomicfile.Commit): a failure or a
 // cancellation leaves the previous files as they were. It returns the size of the layer file.
 func writeLayer(ctx context.Context, path, diffIDPath string, debs []string, opts layer.Options) (layer.Summary, int64, error) {
 	f, err := atomicfile.Create(path, 0o644)
@@ -61,14 +62,23 @@ func writeLayer(ctx context.Context, path, diffIDPath string, debs []string, opt
 		return sum, 0, err
 	}
 	size, err := f.Seek(0, io.SeekCurrent)
-	if err == nil {
-		err = context.Cause(ctx) // nil unless a signal came
+	if err != nil {
+		return sum, 0, err
 	}
-	if err == nil {
-		err = f.Commit()
+	pending := []atomicfile.Pending{f}
+	if diffIDPath != "" {
+		d, err := atomicfile.Create(diffIDPath, 0o644)
+		if err != nil {
+			return sum, 0, err
+		}
+		defer d.Abort()
+		if _, err := d.WriteString(sum.DiffID + "\n"); err != nil {
+			return sum, 0, fmt.Errorf("writing %s: %w", diffIDPath, err)
+		}
+		pending = append(pending, d)
 	}
-	if err == nil && diffIDPath != "" {
-		err = atomicfile.WriteFile(diffIDPath, []byte(sum.DiffID+"\n"), 0o644)
+	if err := context.Cause(ctx); err != nil { // a signal came
+		return sum, 0, err
 	}
-	return sum, size, err
+	return sum, size, atomicfile.Commit(pending...)
 }
