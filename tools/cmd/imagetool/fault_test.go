@@ -168,7 +168,7 @@ func mergeKeys(a, b map[string]map[string]string) map[string]bool {
 // SIGKILL: the previous outputs are intact unless the run completed (exit 0, then the outputs
 // are exactly the new ones); after SIGINT nothing is left (beside the outputs and in TMPDIR);
 // after SIGKILL what was left is only the output's temporaries, never a spool or gzip file
-// in TMPDIR (those are unlinked at once), and the next run removes them.
+// in TMPDIR (those never have a name), and the next run removes them.
 func TestFaults(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
