@@ -50,6 +50,7 @@ func TestBenchmarkPush(t *testing.T) {
 		t.Skip("benchmark: run bench/push/run.sh")
 	}
 	h := newHarness(t, "", "")
+	load := loadAvg()
 	h.mustBazel(t, nil, "build", "//images:push_all")
 	cfg := h.pushConfig(t, "push_all")
 	var loaded []string // the engine's tags of the images, from their _load targets
@@ -84,7 +85,8 @@ func TestBenchmarkPush(t *testing.T) {
 		}
 	}
 	ms = append(ms, h.measure(t, "docker push, first", dockerPush), h.measure(t, "docker push, second", dockerPush))
-	if err := os.WriteFile(out, []byte(benchReport(cfg, loaded, ms)), 0o644); err != nil {
+	report := benchReport(cfg, loaded, ms) + "load average (1, 5, 15 min) before: " + load + ", after: " + loadAvg() + "\n"
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -94,6 +96,19 @@ func docker(t *testing.T, args ...string) {
 	if b, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
 		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
+}
+
+// loadAvg is the first three fields of /proc/loadavg: other work on the machine skews the times.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func lastStdoutLine(s string) string {
