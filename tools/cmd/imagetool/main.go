@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/ci-images/ci-images/tools/runner"
 )
 
 // command is one subcommand.
@@ -38,6 +40,7 @@ func commands() map[string]command {
 		"load":  {"load an OCI image layout into the local Docker engine", runLoad},
 		"lock":  {"resolve images/*/packages.json into images/apt.lock.json (verified, deterministic)", runLock},
 		"push":  {"push the images of an oci_push configuration to a registry in one run", runPush},
+		"run":   {"run a command in an image's root file system, in namespaces without network", runRun},
 		"stamp": {"copy Bazel's workspace status files for a push (the one stamped action)", runStamp},
 	}
 }
@@ -62,6 +65,10 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	if err := c.run(ctx, e, args[1:]); err != nil {
 		fmt.Fprintf(e.stderr, "imagetool %s: %v\n", args[0], err)
+		var exit *runner.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
 		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
 			return 2
 		}
