@@ -8,6 +8,7 @@ source. Every layer and image takes SOURCE_DATE_EPOCH from one build setting,
 
 load("//tools/rules/private:command.bzl", _imagetool_command = "imagetool_command")
 load("//tools/rules/private:image.bzl", _oci_image = "oci_image")
+load("//tools/rules/private:image_test.bzl", _image_test = "image_test")
 load("//tools/rules/private:layer.bzl", _deb_layer = "deb_layer")
 load("//tools/rules/private:load.bzl", _oci_load = "oci_load")
 load("//tools/rules/private:providers.bzl", _OciImageInfo = "OciImageInfo")
@@ -174,3 +175,34 @@ def imagetool_command(name, arguments, **kwargs):
       **kwargs: common attributes.
     """
     _imagetool_command(name = name, arguments = arguments, **kwargs)
+
+def image_test(name, image, script, inputs = {}, files = {}, env = {}, user = "", interpreter = ["/bin/sh"], **kwargs):
+    """A test that runs `script` inside the root file system of `image`, without Docker.
+
+    `imagetool run` unpacks the image into a tmpfs and runs the script there in new mount, PID,
+    UTS, IPC and network namespaces (no network but loopback); it passes when the script exits 0.
+    It needs root or unprivileged user namespaces: see the rule's documentation.
+
+    Args:
+      name: target name.
+      image: an oci_image target.
+      script: the script, run as `<interpreter> /ci-images-test/<basename> <args>`.
+      inputs: label (one file) -> absolute path inside the image, bound read-only.
+      files: absolute path inside the image -> content: small generated files (expected
+        outputs), bound read-only.
+      env: environment variables over the image's.
+      user: user[:group] to run as; empty: the image's user.
+      interpreter: the command inside the image that runs the script.
+      **kwargs: common test attributes (size, tags, args, ...).
+    """
+    _image_test(
+        name = name,
+        image = image,
+        script = script,
+        inputs = inputs,
+        files = files,
+        env = env,
+        user = user,
+        interpreter = interpreter,
+        **kwargs
+    )
