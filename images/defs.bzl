@@ -15,7 +15,7 @@ leave them out (a push names them, in one line).
 
 load("@debs//:sets.bzl", "INPUTS_SHA256", "PACKAGES", "SETS")
 load("//:pg_versions.bzl", "PG_VERSIONS")
-load("//tools/rules:defs.bzl", "deb_layer", "oci_image", "oci_load", "oci_push", "oci_push_set")
+load("//tools/rules:defs.bzl", "deb_layer", "image_test", "oci_image", "oci_load", "oci_push", "oci_push_set")
 
 # Fixed ids: Debian's adduser would pick the first free system uid, which depends on the order
 # of installation; images must not.
@@ -275,3 +275,125 @@ def push_all(name, per_version_images, images):
         name = name,
         images = images + ["%s_%s" % (i, m) for i in per_version_images for m in sorted(PG_VERSIONS)],
     )
+
+# ---- Image tests (image_test, //tools/rules:defs.bzl; the runner is tools/runner) ----------------
+# Everything the tests expect is derived here from the lockfile (@debs//:sets.bzl) and from the
+# same arguments ci_image takes, so that ci_image can forward its own.
+
+# Locales that the-process's images generate (locale.gen), as `locale -a` spells them.
+REQUIRED_LOCALES = ["C.utf8", "en_US.utf8", "da_DK.utf8"]
+
+def _octal(n):
+    """n in octal digits, as `stat -c %a` prints a mode."""
+    digits = ""
+    for _ in range(8):
+        digits = "01234567"[n % 8] + digits
+        n = n // 8
+        if n == 0:
+            break
+    return digits
+
+def _locked_version(package_set, name):
+    """The locked version of package name in package_set, or None."""
+    for k in SETS[package_set]:
+        if PACKAGES[k]["name"] == name:
+            return PACKAGES[k]["version"]
+    return None
+
+def _upstream(version):
+    """The upstream part of a Debian version: no epoch, no revision."""
+    return version.split(":")[-1].rsplit("-", 1)[0]
+
+def _gcc_version_line(package_set):
+    """What `gcc --version` prints first when the set has gcc (Debian's gcc-N), else ""."""
+    if _locked_version(package_set, "gcc") == None:
+        return ""
+    for k in SETS[package_set]:
+        name = PACKAGES[k]["name"]
+        if name.startswith("gcc-") and name[len("gcc-"):].isdigit():
+            v = PACKAGES[k]["version"]
+            return "gcc (Debian %s) %s" % (v, _upstream(v))
+    fail("%s: gcc is locked but no gcc-N package" % package_set)
+
+def _account_lines(users, groups):
+    """The expected users.expected and groups.expected (getent fields, one record a line)."""
+    user_lines = ["root:0:0:/root:/bin/bash"] + ["%s:%d:%d:%s:%s" % (u["name"], u["uid"], u["gid"], u["home"], u["shell"]) for u in users]
+    all_groups = [(g["name"], g["gid"]) for g in groups]
+    for u in users:
+        if u["group"] not in [n for n, _ in all_groups]:
+            all_groups.append((u["group"], u["gid"]))
+    group_lines = ["%s:%d:%s" % (n, gid, ",".join([u["name"] for u in users if n in u.get("groups", [])])) for n, gid in all_groups]
+    return "\n".join(user_lines) + "\n", "\n".join(group_lines) + "\n"
+
+def image_tests(
+        name,
+        package_set,
+        pg_major,
+        users = [POSTGRES_USER],
+        groups = [SSL_CERT_GROUP],
+        dirs = POSTGRES_DIRS,
+        env = {},
+        locales = REQUIRED_LOCALES,
+        image = None):
+    """Structure and behaviour tests of one Postgres image, run in it without Docker.
+
+    <name>_structure_test: pg_config and postgres report the locked Postgres version, gcc the
+    locked gcc (when the set has it), users, groups and directories as declared, the required
+    locales, the environment, and `dpkg-query` listing exactly the locked set.
+    <name>_postgres_test: as postgres, initdb, a server on 127.0.0.1 and the socket directory,
+    psql through both, stop. Sets that are not locked give incompatible (skipped) tests.
+
+    Args:
+      name: the image target's name (the tests are <name>_structure_test, <name>_postgres_test).
+      package_set: the image's lockfile set.
+      pg_major: the Postgres major version the image holds.
+      users: the users ci_image added (its argument of the same name).
+      groups: the groups ci_image added.
+      dirs: the directories ci_image created.
+      env: the environment ci_image set over DEFAULT_ENV.
+      locales: locales `locale -a` must list.
+      image: the image target; default ":<name>".
+    """
+    image = image or ":" + name
+    locked = package_set in SETS
+    compat = [] if locked else ["@platforms//:incompatible"]
+    files, test_env = {}, {}
+    if locked:
+        pg = _locked_version(package_set, "postgresql-" + pg_major)
+        if pg == None:
+            fail("%s: set %s has no postgresql-%s" % (name, package_set, pg_major))
+        user_lines, group_lines = _account_lines(users, groups)
+        files = {
+            "/ci-images-test/dirs.expected": "".join(["/%s %s %s %s\n" % (d["path"], _octal(d["mode"]), d["owner"], d["group"]) for d in dirs]),
+            "/ci-images-test/dpkg.expected": "\n".join(sorted(SETS[package_set])) + "\n",
+            "/ci-images-test/env.expected": "\n".join(sorted(["%s=%s" % kv for kv in (DEFAULT_ENV | env).items()])) + "\n",
+            "/ci-images-test/groups.expected": group_lines,
+            "/ci-images-test/users.expected": user_lines,
+        }
+        test_env = {
+            "WANT_GCC": _gcc_version_line(package_set),
+            "WANT_LOCALES": " ".join(locales),
+            "WANT_PG_CONFIG": "PostgreSQL %s (Debian %s)" % (_upstream(pg), pg),
+            "WANT_PG_MAJOR": pg_major,
+        }
+    image_test(
+        name = name + "_structure_test",
+        image = image,
+        script = "tests/structure.sh",
+        files = files,
+        env = test_env,
+        user = "root",
+        size = "medium",
+        target_compatible_with = compat,
+    )
+    image_test(
+        name = name + "_postgres_test",
+        image = image,
+        script = "tests/postgres.sh",
+        args = [pg_major],
+        user = "postgres",
+        size = "medium",
+        target_compatible_with = compat,
+    )
+
+# ---- end of image tests ------------------------------------------------------------------------
