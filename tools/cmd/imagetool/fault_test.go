@@ -26,8 +26,9 @@ type signalled struct {
 	stop     time.Duration // from the signal to the exit
 }
 
-// startAndSignal runs imagetool with args, with TMPDIR set to tmp, and sends sig after delay
-// (or when the output temporary appears beside out, if delay is negative, then -delay later).
+// startAndSignal runs imagetool with args, with TMPDIR set to tmp, and sends sig after delay,
+// or, if delay is negative, as soon as the temporary of out holds -delay bytes (so many
+// nanoseconds as bytes: -time.Duration(1<<20) is 1 MiB).
 func startAndSignal(t *testing.T, tmp string, sig syscall.Signal, delay time.Duration, out string, args ...string) signalled {
 	t.Helper()
 	cmd, stdout, stderr := imagetoolCmd(t, args...)
@@ -38,8 +39,8 @@ func startAndSignal(t *testing.T, tmp string, sig syscall.Signal, delay time.Dur
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	if delay < 0 {
-		waitForTemporary(t, out, done)
-		delay = -delay
+		waitForTemporary(t, out, int64(-delay), done)
+		delay = 0
 	}
 	var err error
 	var sent time.Time
@@ -70,13 +71,17 @@ func startAndSignal(t *testing.T, tmp string, sig syscall.Signal, delay time.Dur
 	return r
 }
 
-// waitForTemporary waits until a temporary of out appears (the command is writing it).
-func waitForTemporary(t *testing.T, out string, done chan error) {
+// waitForTemporary waits until a temporary of out holds size bytes (the command is writing
+// it), or the command ends.
+func waitForTemporary(t *testing.T, out string, size int64, done chan error) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if m, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")); len(m) > 0 {
-			return
+		m, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*"))
+		for _, p := range m {
+			if st, err := os.Stat(p); err == nil && st.Size() >= size {
+				return
+			}
 		}
 		select {
 		case err := <-done:
@@ -201,7 +206,8 @@ func TestFaults(t *testing.T) {
 			states := map[string]int{}
 			for i := range 20 {
 				next := 1 - epoch
-				delay := time.Duration(rnd.Int64N(int64(took)))
+				// From a fifth of a run (the process has started) to its end.
+				delay := took/5 + time.Duration(rnd.Int64N(int64(took*4/5)))
 				r := startAndSignal(t, tmp, sig, delay, tg.out, tg.args(next)...)
 				after := snapshot(t, f.dir)
 				what := fmt.Sprintf("%s %v #%d after %v: exit %d", tg.name, sig, i, delay, r.code)
@@ -218,7 +224,9 @@ func TestFaults(t *testing.T) {
 				}
 				stopped++
 				temps := temporaries(t, f.dir)
-				if sig == syscall.SIGKILL {
+				// Killed by the signal: SIGKILL, or SIGINT before Go's handlers are installed or
+				// after they are removed (main's stop, once the work is done).
+				if r.signaled {
 					state, err := killedState(prev, after, want[next])
 					if err != nil {
 						t.Errorf("%s: %v", what, err)
@@ -236,14 +244,10 @@ func TestFaults(t *testing.T) {
 				if d := diffSnapshots(prev, after); d != "" {
 					t.Errorf("%s: the previous outputs changed: %s\n%s", what, d, r.stderr)
 				}
-				switch {
-				case r.signaled: // SIGINT before the handlers were installed: nothing was started
-				default:
-					maxStop = max(maxStop, r.stop)
-					wantFirst := "imagetool " + tg.name + ": interrupted (interrupt signal received): " + tg.out + " was not changed"
-					if r.code != 1 || r.firstLine() != wantFirst || len(temps) > 0 || r.stop > time.Second {
-						t.Errorf("%s, first line %q, temporaries %q, stopped in %v; want exit 1, %q, none, within a second", what, r.firstLine(), temps, r.stop, wantFirst)
-					}
+				maxStop = max(maxStop, r.stop)
+				wantFirst := "imagetool " + tg.name + ": interrupted (interrupt signal received): " + tg.out + " was not changed"
+				if r.code != 1 || r.firstLine() != wantFirst || len(temps) > 0 || r.stop > time.Second {
+					t.Errorf("%s, first line %q, temporaries %q, stopped in %v; want exit 1, %q, none, within a second", what, r.firstLine(), temps, r.stop, wantFirst)
 				}
 			}
 			// The next run removes what the killed ones left, and completes.
@@ -255,13 +259,9 @@ func TestFaults(t *testing.T) {
 			if d := diffSnapshots(want[epoch], prev); d != "" {
 				t.Errorf("%s: the run after the %v runs left: %s", tg.name, sig, d)
 			}
-			if sig == syscall.SIGKILL {
-				t.Logf("%s, SIGKILL: 20 runs (one takes %v): %d completed before the signal; %d killed: outputs %d intact, %d all new (killed after its renames), %d mixed (between two renames); %d left temporaries, removed by the next run",
-					tg.name, took.Round(time.Millisecond), completed, stopped, states["intact"], states["new"], states["mixed"], left)
-			} else {
-				t.Logf("%s, SIGINT: 20 runs (one takes %v): %d completed before the signal; %d stopped, the slowest %v after the signal, leaving nothing",
-					tg.name, took.Round(time.Millisecond), completed, stopped, maxStop.Round(time.Millisecond))
-			}
+			killed := states["intact"] + states["new"] + states["mixed"]
+			t.Logf("%s, %v: 20 runs (one takes %v): %d completed before the signal, %d stopped by it (exit 1, the slowest %v after it, leaving nothing), %d killed by it: outputs %d intact, %d all new (killed after its renames), %d mixed (killed between two renames); %d left temporaries, removed by the next run",
+				tg.name, sig, took.Round(time.Millisecond), completed, stopped-killed, maxStop.Round(time.Millisecond), killed, states["intact"], states["new"], states["mixed"], left)
 		}
 	}
 }
@@ -285,40 +285,50 @@ func plainTar(t *testing.T, files map[string]string) string {
 
 // TestStopsWithinASecond: SIGINT or SIGTERM in the middle of a layer or an image of 48 MB
 // (incompressible: slow to gzip) stops it within a second, with exit 1 and one line saying
-// so; the previous outputs stay as they were and nothing is left, in TMPDIR either.
+// so; the previous outputs stay as they were and nothing is left, in TMPDIR either. The layer
+// is signalled once it has written 1 MiB of its output; the image, which writes its layout
+// only at the end, at a third of the time a whole run takes.
 func TestStopsWithinASecond(t *testing.T) {
 	f := newFixture(t)
-	tmp := t.TempDir()
+	tmp, in := t.TempDir(), t.TempDir()
 	body := string(randomBytes(48 << 20))
-	big := writeDebs(t, t.TempDir(), []debtest.Deb{{Package: "big", Version: "1", Architecture: "all", Compression: "none",
+	big := writeDebs(t, in, []debtest.Deb{{Package: "big", Version: "1", Architecture: "all", Compression: "none",
 		Files: []debtest.File{{Path: "usr/share/big/data", Body: body}}}})
-	writeFile(t, f.path("big.tar"), plainTar(t, map[string]string{"big": body}))
-	before := snapshot(t, f.dir)
+	bigTar := filepath.Join(in, "big.tar")
+	writeFile(t, bigTar, plainTar(t, map[string]string{"big": body}))
+	imageArgs := f.imageArgs(1, f.path("oci"), bigTar)
+	start := time.Now()
+	if r := runImagetool(t, imageArgs...); r.code != 0 {
+		t.Fatalf("image: exit %d\n%s", r.code, r.stderr)
+	}
+	third := time.Since(start) / 3
+	t.Logf("a whole image run takes %v", 3*third)
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
 		args []string
 		out  string
+		// when is startAndSignal's delay.
+		when time.Duration
 		// first is the first line of stderr.
 		first string
 	}{
-		{"layer, SIGINT", syscall.SIGINT, f.layerArgs("plain.json", 1, big...), f.path("layer.tar.gz"),
+		{"layer, SIGINT", syscall.SIGINT, f.layerArgs("plain.json", 1, big...), f.path("layer.tar.gz"), -1 << 20,
 			"imagetool layer: interrupted (interrupt signal received): " + f.path("layer.tar.gz") + " was not changed"},
-		{"layer, SIGTERM", syscall.SIGTERM, f.layerArgs("plain.json", 1, big...), f.path("layer.tar.gz"),
+		{"layer, SIGTERM", syscall.SIGTERM, f.layerArgs("plain.json", 1, big...), f.path("layer.tar.gz"), -1 << 20,
 			"imagetool layer: interrupted (terminated signal received): " + f.path("layer.tar.gz") + " was not changed"},
-		{"image, SIGINT", syscall.SIGINT, f.imageArgs(1, f.path("oci"), f.path("big.tar")), f.path("oci"),
+		{"image, SIGINT", syscall.SIGINT, imageArgs, f.path("oci"), third,
 			"imagetool image: interrupted (interrupt signal received): " + f.path("oci") + " was not changed"},
-		{"image, SIGTERM", syscall.SIGTERM, f.imageArgs(1, f.path("oci"), f.path("big.tar")), f.path("oci"),
+		{"image, SIGTERM", syscall.SIGTERM, imageArgs, f.path("oci"), third,
 			"imagetool image: interrupted (terminated signal received): " + f.path("oci") + " was not changed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := startAndSignal(t, tmp, tc.sig, 400*time.Millisecond, tc.out, tc.args...)
+			f.reset(t)
+			before := snapshot(t, f.dir)
+			r := startAndSignal(t, tmp, tc.sig, tc.when, tc.out, tc.args...)
 			t.Logf("exit %d, %v after the signal", r.code, r.stop)
-			if r.stop == 0 {
-				t.Fatalf("finished before the signal, in less than 400ms: make the input bigger")
-			}
 			if r.code != 1 || r.firstLine() != tc.first || r.stop > time.Second {
-				t.Errorf("exit %d after %v, first line of stderr\n%s\nwant exit 1 within a second, and\n%s", r.code, r.stop, r.firstLine(), tc.first)
+				t.Errorf("exit %d %v after the signal, first line of stderr\n%s\nwant exit 1 within a second, and\n%s", r.code, r.stop, r.firstLine(), tc.first)
 			}
 			if d := diffSnapshots(before, snapshot(t, f.dir)); d != "" {
 				t.Errorf("files: %s", d)
