@@ -80,8 +80,9 @@ type Options struct {
 	DigestFile string
 }
 
-// Write builds the image and writes it as an OCI image layout at dir, replacing what is
-// there: nothing, an empty directory or an OCI layout (anything else is refused). index.json
+// Write builds the image and writes it as an OCI image layout at dir (its parents created as
+// needed), replacing what is there: nothing, an empty directory or an OCI layout (anything
+// else is refused). index.json
 // lists exactly this one manifest. It returns the manifest digest. When ctx is done, Write
 // stops within one buffer, leaves dir as it was and returns the context's cause.
 func Write(ctx context.Context, dir string, o Options) (v1.Hash, error) {

@@ -309,6 +309,10 @@ func TestBaseAndConfigMerge(t *testing.T) {
 	if d, err := Digest(top); err != nil || d != h {
 		t.Errorf("Digest(top) = %v, %v; want %v", d, err, h)
 	}
+	// Parents of the output are created.
+	if _, err := Write(t.Context(), filepath.Join(dir, "a", "b", "oci"), Options{Base: base}); err != nil {
+		t.Errorf("output in new directories: %v", err)
+	}
 	// Writing over an existing layout replaces it: only the new image's blobs are left.
 	h2, err := Write(t.Context(), top, Options{Base: base})
 	if err != nil {

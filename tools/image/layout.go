@@ -135,6 +135,9 @@ func checkOut(dir string) error {
 // digest to digestFile (if not empty), then puts both in place (tools/atomicfile): a failure,
 // or ctx done before they are complete, leaves what was there untouched.
 func writeLayout(ctx context.Context, dir string, img v1.Image, digestFile string) (v1.Hash, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return v1.Hash{}, err
+	}
 	tmp, err := atomicfile.CreateDir(dir, 0o755)
 	if err != nil {
 		return v1.Hash{}, err
