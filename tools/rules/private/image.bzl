@@ -8,7 +8,7 @@ def _layer_arguments(args, tars):
     inputs = []
     for t in tars:
         if LayerInfo in t:
-            # The writer recorded the diff_id: no need to decompress the layer to hash it.
+            # The writer recorded the diff_id; imagetool checks the layer against it as it copies.
             info = t[LayerInfo]
             args.add("-layer", "%s=%s" % (info.tar.path, info.diffid.path))
             inputs.extend([info.tar, info.diffid])
