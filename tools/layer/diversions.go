@@ -2,16 +2,18 @@ package layer
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ci-images/ci-images/tools/maintscript"
 )
 
-// Diversions (dpkg-divert) are reproduced declaratively:
+// Diversions (dpkg-divert) are applied when the packages are read:
 //
-//   - every dpkg-divert --add call in the preinst and postinst of every package of the set (new
-//     and Installed) is read (maintscript.Diversions), plus Effects.Diversions;
+//   - the preinst and postinst scripts of every package of the set (new and Installed) run
+//     in tools/maintscript before the packages are unpacked (maintscript.DiscoverDiversions,
+//     on an empty file system: dash's postinst diverts /bin/sh through shell functions, which
+//     is found this way), and their dpkg-divert --add calls are collected, plus
+//     Effects.Diversions;
 //   - a non-directory entry shipped at path Y by a package other than the diversion's package
 //     (by any package for a --local diversion) is written at X instead, as dpkg does regardless
 //     of --rename (the diversion is taken to exist before any package is unpacked, which is the
@@ -19,12 +21,13 @@ import (
 //     does. Y is matched literally against the path as shipped (dpkg in bookworm does not see
 //     /bin/x and /usr/bin/x as the same path); X is then rewritten for merged /usr like any
 //     path;
-//   - two diversions of the same path with different targets or packages: the first (by
-//     package name, preinst before postinst, Effects last) is kept and the other is a warning,
-//     as dpkg-divert would refuse it;
+//   - two diversions of the same path with different targets or packages: the first (in
+//     configuration order, Effects last) is kept and the other is a warning, as dpkg-divert
+//     would refuse it;
 //   - var/lib/dpkg/diversions is written with the dpkg database when there is at least one
 //     diversion: three lines per diversion (path, divert-to, package or ":" for --local),
-//     sorted by path;
+//     the most recently added first, as dpkg writes it (Effects.Diversions count as the
+//     oldest; the scripts' in the order the real scripts add them, see effects.go);
 //   - with Options.Installed, a diversion made by a new package moves the matching files of
 //     installed packages too: they are written into this layer at X (the file at Y is whatever
 //     the new packages put there; if none does, the lower layer's Y stays visible and a warning
@@ -65,34 +68,34 @@ func (ds *diversions) add(d *diversion) {
 }
 
 // collectDiversions gathers the diversions of the (sorted) packages and the caller's, indexed
-// by the cleaned diverted path.
-func collectDiversions(pkgs []*pkgInfo, extra []maintscript.Diversion) (map[string]*diversion, []string) {
+// by the cleaned diverted path; it also returns them as a list, for the scripts' later run.
+func collectDiversions(pkgs []*pkgInfo, extra []maintscript.Diversion) (map[string]*diversion, []maintscript.Diversion, []string) {
 	ds := diversions{byPath: map[string]*diversion{}}
+	installed := map[string]bool{}
+	var mps []*maintscript.Package
 	for _, p := range pkgs {
-		for _, m := range []string{"preinst", "postinst"} {
-			s, ok := p.deb.Members[m]
-			if !ok {
-				continue
-			}
-			found, w := maintscript.Diversions(string(s), p.deb.Package, m)
-			ds.warnings = append(ds.warnings, w...)
-			for _, d := range found {
-				ds.add(&diversion{path: d.Path, to: d.DivertTo, pkg: d.Package, by: p.deb.Package, moveInstalled: !p.installed})
-			}
-		}
+		installed[p.deb.Package] = p.installed
+		mps = append(mps, &maintscript.Package{Name: p.deb.Package, Version: p.deb.Version, Architecture: p.deb.Architecture,
+			MultiArch: p.deb.MultiArch, Paragraph: p.deb.Paragraph, Members: p.deb.Members})
+	}
+	var all []maintscript.Diversion
+	for _, d := range maintscript.DiscoverDiversions(mps) {
+		all = append(all, d.Diversion)
+		ds.add(&diversion{path: d.Path, to: d.DivertTo, pkg: d.Package, by: d.By, moveInstalled: !installed[d.By]})
 	}
 	for _, d := range extra {
 		if !strings.HasPrefix(d.Path, "/") || !strings.HasPrefix(d.DivertTo, "/") {
 			ds.warnings = append(ds.warnings, fmt.Sprintf("Effects.Diversions: %q -> %q: paths must be absolute; skipped", d.Path, d.DivertTo))
 			continue
 		}
+		all = append(all, d)
 		ds.add(&diversion{path: d.Path, to: d.DivertTo, pkg: d.Package, by: "(Effects)"})
 	}
 	out := make(map[string]*diversion, len(ds.byPath))
 	for _, d := range ds.byPath {
 		out[cleanName(d.path)] = d
 	}
-	return out, ds.warnings
+	return out, all, ds.warnings
 }
 
 func divOwner(pkg string) string {
@@ -102,21 +105,16 @@ func divOwner(pkg string) string {
 	return pkg
 }
 
-// diversionsFile renders var/lib/dpkg/diversions.
-func diversionsFile(divs map[string]*diversion) []byte {
-	keys := make([]string, 0, len(divs))
-	for k := range divs {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return divs[keys[i]].path < divs[keys[j]].path })
+// diversionsFile renders var/lib/dpkg/diversions: the most recently added diversion first.
+func diversionsFile(divs []maintscript.Diversion) []byte {
 	var b strings.Builder
-	for _, k := range keys {
-		d := divs[k]
-		owner := d.pkg
+	for i := len(divs) - 1; i >= 0; i-- {
+		d := divs[i]
+		owner := d.Package
 		if owner == "" {
 			owner = ":"
 		}
-		b.WriteString(d.path + "\n" + d.to + "\n" + owner + "\n")
+		b.WriteString(d.Path + "\n" + d.DivertTo + "\n" + owner + "\n")
 	}
 	return []byte(b.String())
 }

@@ -19,9 +19,11 @@
 //     bookworm's usrmerge leaves them); see mergedusr.go;
 //   - the dpkg database (var/lib/dpkg/status, info/*.list, *.md5sums, *.conffiles, maintainer
 //     scripts and other control members), see dpkgdb.go;
-//   - the declarative effects of maintainer scripts listed in Config.Effects: users and
-//     groups, update-alternatives links, dpkg-divert diversions, directories with modes and the
-//     CA bundle (effects.go and the files it names).
+//   - what the maintainer scripts make, without running any program of the packages: the
+//     scripts run in tools/maintscript's shell interpreter, whose commands are emulated in Go
+//     (users, update-alternatives links, dpkg-divert diversions, the CA bundle and its hash
+//     links, ld.so.cache, the PAM configuration, ...), and the image's own accounts and
+//     directories of Config.Effects (effects.go, scriptfs.go).
 //
 // For a FROM graph of layers, Options.Installed names the packages of the lower layers: they
 // are recorded in the database and used by the effects, their files not written.
@@ -65,6 +67,7 @@ import (
 	"time"
 
 	"github.com/ci-images/ci-images/tools/ctxio"
+	"github.com/ci-images/ci-images/tools/maintscript"
 )
 
 // Config is what a layer holds besides its packages. It is the JSON schema of the deb_layer
@@ -89,13 +92,13 @@ type Options struct {
 	SourceDateEpoch int64
 	// Installed are the .deb files of the packages already present in the lower layers (the
 	// base image). They are recorded in the dpkg database (status and info/*, so the database
-	// of this layer describes the whole stack) and take part in the effects (alternatives,
-	// users from base-passwd, the CA bundle, diversions) and in conflict checks, but their data
+	// of this layer describes the whole stack), their maintainer scripts run again (before the
+	// new packages', see effects.go) and they take part in conflict checks, but their data
 	// files are not written into this layer (except files moved by a diversion of a new
-	// package, see diversions.go, and the parent directories of new entries, written with the
-	// installed metadata). Effect outputs that the installed packages alone determine (e.g.
-	// etc/passwd from base-passwd) are written again, with the same content when the effects
-	// are the same. A package may not be both installed and new (upgrades are not supported).
+	// package, see diversions.go, the parent directories of new entries, written with the
+	// installed metadata, and entries the scripts change). What their scripts make (e.g.
+	// etc/passwd) is written again, with the same content. A package may not be both installed
+	// and new (upgrades are not supported).
 	Installed []string
 	// TempDir holds the spool files (default os.TempDir()). They are unlinked as soon as they
 	// are created, so nothing is left there, however the process ends.
@@ -114,9 +117,12 @@ type Summary struct {
 	Bytes    int64     // bytes of regular file content
 	// DiffID is the layer's diff_id: "sha256:<hex>" of the uncompressed tar.
 	DiffID string
-	// Warnings lists things that were skipped, e.g. update-alternatives calls that could not
-	// be interpreted statically.
+	// Warnings lists things that were skipped or done differently from dpkg, e.g. the
+	// maintainer-script commands that were not reproduced (one line per package and script).
 	Warnings []string
+	// Scripts is what the maintainer scripts did that was not reproduced (see
+	// tools/maintscript).
+	Scripts maintscript.Report
 }
 
 // Write reads the .deb files at the paths debs and writes one compressed layer to w.
@@ -149,7 +155,7 @@ func write(ctx context.Context, w io.Writer, debs []string, opts Options) (Summa
 		return sum, err
 	}
 	sum.Packages = newPackages(pkgs)
-	divs, warnings := collectDiversions(pkgs, opts.Diversions)
+	divs, divList, warnings := collectDiversions(pkgs, opts.Diversions)
 	sum.Warnings = append(sum.Warnings, warnings...)
 
 	spools, err := newSpools(workers, opts.TempDir)
@@ -167,8 +173,9 @@ func write(ctx context.Context, w io.Writer, debs []string, opts Options) (Summa
 		return sum, err
 	}
 	sum.Warnings = append(sum.Warnings, t.movedInstalledWarnings()...)
-	warnings, err = t.finish(opts.Config)
-	sum.Warnings = append(sum.Warnings, warnings...)
+	res, err := t.finish(opts.Config, divList)
+	sum.Warnings = append(sum.Warnings, res.warnings...)
+	sum.Scripts = res.report
 	if err != nil {
 		return sum, err
 	}
@@ -178,19 +185,19 @@ func write(ctx context.Context, w io.Writer, debs []string, opts Options) (Summa
 
 // finish adds what the packages do not ship: the merged-/usr links, the effects, the dpkg
 // database and the missing parent directories.
-func (t *tree) finish(c Config) ([]string, error) {
+func (t *tree) finish(c Config, divs []maintscript.Diversion) (scriptResult, error) {
 	if c.MergedUsr {
 		t.mergedUsrLinks()
 	}
-	warnings, err := applyEffects(t, c.Effects)
+	res, err := applyEffects(t, c.Effects, divs)
 	if err != nil {
-		return warnings, fmt.Errorf("effects: %w", err)
+		return res, fmt.Errorf("effects: %w", err)
 	}
 	if !c.NoDpkgDatabase {
-		if err := writeDpkgDB(t); err != nil {
-			return warnings, fmt.Errorf("dpkg database: %w", err)
+		if err := writeDpkgDB(t, res); err != nil {
+			return res, fmt.Errorf("dpkg database: %w", err)
 		}
 	}
 	t.addParents()
-	return warnings, nil
+	return res, nil
 }

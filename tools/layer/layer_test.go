@@ -3,15 +3,22 @@ package layer
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/ed25519"
 	"crypto/md5"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -242,6 +249,7 @@ Architecture: amd64
 Multi-Arch: same
 Version: 1.0-1
 Description: test package libfoo1
+
 `
 	// md5("conf\n")
 	wantStatus = strings.Replace(wantStatus, "4d8b4ec4c8a0e4b1aa5e8d0a6d4c7a41", md5hex("conf\n"), 1)
@@ -384,6 +392,9 @@ func TestConflicts(t *testing.T) {
 	}
 }
 
+// TestAlternatives: the postinst scripts' update-alternatives calls take effect through
+// the merged-/usr links (tools/maintscript has the details), and scripts that fail are
+// reported.
 func TestAlternatives(t *testing.T) {
 	gcc := debtest.Deb{Package: "gcc", Version: "4:12.2.0-3", Architecture: "amd64",
 		Files: []debtest.File{{Path: "usr/bin/gcc", Link: "gcc-12"}, {Path: "usr/bin/c99-gcc", Body: "c99", Mode: 0o755},
@@ -398,12 +409,11 @@ update-alternatives --quiet \
 update-alternatives --quiet \
     --install /usr/bin/c99 c99 /usr/bin/c99-gcc 20 \
     --slave /usr/share/man/man1/c99.1.gz c99.1.gz /usr/share/man/man1/c99-gcc.1.gz
-update-alternatives --install /usr/bin/thing thing /usr/bin/$VERSION 10 || true
 fi
 `}}
 	clang := debtest.Deb{Package: "clang", Version: "1", Architecture: "amd64",
 		Files:   []debtest.File{{Path: "usr/bin/clang", Body: "clang", Mode: 0o755}, {Path: "bin/lowcc", Body: "x"}},
-		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/cc cc /usr/bin/clang 10; update-alternatives --install /usr/bin/low low /bin/lowcc 5\n"},
+		Scripts: map[string]string{"postinst": "update-alternatives --install /usr/bin/cc cc /usr/bin/clang 10; update-alternatives --install /bin/low low /bin/lowcc 5\nset -e\nupdate-alternatives --install /usr/bin/thing thing /usr/bin/missing 10\n"},
 	}
 	out, sum := writeLayer(t, inputs(t, gcc, clang), Options{Config: Config{MergedUsr: true, Effects: Effects{Alternatives: true}}})
 	_, m := readTar(t, out)
@@ -423,7 +433,7 @@ fi
 		"etc/alternatives/c99.1.gz":       "/usr/share/man/man1/c99-gcc.1.gz",
 		"etc/alternatives/low":            "/bin/lowcc",
 		"usr/share/man/man1/cc.1.gz":      "(missing)", // commented-out slave
-		"etc/alternatives/thing":          "(missing)",
+		"etc/alternatives/thing":          "(missing)", // its path does not exist
 		"usr/bin/low":                     "/etc/alternatives/low",
 		"usr/share/man/man1/c99-gcc.1.gz": "(missing)", // regular file
 	}
@@ -438,17 +448,35 @@ fi
 	if got, want := m["var/lib/dpkg/alternatives/c99"].body, "auto\n/usr/bin/c99\nc99.1.gz\n/usr/share/man/man1/c99.1.gz\n\n/usr/bin/c99-gcc\n20\n/usr/share/man/man1/c99-gcc.1.gz\n\n"; got != want {
 		t.Errorf("alternatives/c99 = %q, want %q", got, want)
 	}
-	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "$VERSION") {
-		t.Errorf("warnings = %q", sum.Warnings)
+	if len(sum.Scripts.Failures) != 1 || !strings.Contains(sum.Scripts.Failures[0], "clang: postinst") || !slices.Contains(sum.Warnings, sum.Scripts.Failures[0]) {
+		t.Errorf("failures = %q, warnings = %q", sum.Scripts.Failures, sum.Warnings)
 	}
 }
 
-func TestUsersAndDirs(t *testing.T) {
+// accountDebs are base-passwd (its preinst copies the master files, as the real one writes
+// them), passwd (its postinst turns shadow passwords on, as shadowconfig does) and
+// base-files (its postinst makes /var/run a symlink to /run).
+func accountDebs() []debtest.Deb {
 	bp := debtest.Deb{Package: "base-passwd", Version: "3.6.1", Architecture: "amd64", Essential: true,
 		Files: []debtest.File{
 			{Path: "usr/share/base-passwd/passwd.master", Body: "root:*:0:0:root:/root:/bin/bash\ndaemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"},
 			{Path: "usr/share/base-passwd/group.master", Body: "root:*:0:\ndaemon:*:1:\nshadow:*:42:\nsudo:*:27:\n"},
-		}}
+			{Path: "etc/", Dir: true},
+		},
+		Scripts: map[string]string{"preinst": "set -e\n[ -e /etc/passwd ] || cp /usr/share/base-passwd/passwd.master /etc/passwd\n[ -e /etc/group ] || cp /usr/share/base-passwd/group.master /etc/group\n"}}
+	pw := debtest.Deb{Package: "passwd", Version: "1:4.13", Architecture: "amd64", Depends: "base-passwd",
+		Files:   []debtest.File{{Path: "usr/sbin/useradd", Body: "elf", Mode: 0o755}},
+		Scripts: map[string]string{"postinst": "set -e\npwconv\ngrpconv\nchown root:shadow /etc/shadow /etc/gshadow\nchmod 640 /etc/shadow /etc/gshadow\n"}}
+	bf := debtest.Deb{Package: "base-files", Version: "12.4", Architecture: "amd64",
+		Files:   []debtest.File{{Path: "var/run/", Dir: true}, {Path: "run/", Dir: true}},
+		Scripts: map[string]string{"postinst": "set -e\n[ -L /var/run ] || { rmdir /var/run; ln -s /run /var/run; }\n"}}
+	return []debtest.Deb{bp, pw, bf}
+}
+
+// TestUsersAndDirs: the image's accounts are created once the account tools are
+// configured, as useradd would (system accounts without password aging); directories are
+// made through symlinks.
+func TestUsersAndDirs(t *testing.T) {
 	fx := Effects{
 		Users: []User{
 			{Name: "postgres", UID: 999, Home: "/var/lib/postgresql", Shell: "/bin/bash", Gecos: "PostgreSQL administrator,,,", CreateHome: true},
@@ -456,7 +484,10 @@ func TestUsersAndDirs(t *testing.T) {
 		},
 		Dirs: []Dir{{Path: "/var/run/postgresql", Mode: 0o2777, Owner: "postgres"}},
 	}
-	out, _ := writeLayer(t, inputs(t, bp), Options{Config: Config{MergedUsr: true, Effects: fx}})
+	out, sum := writeLayer(t, inputs(t, accountDebs()...), Options{Config: Config{MergedUsr: true, Effects: fx}})
+	if len(sum.Warnings) > 0 {
+		t.Errorf("warnings %q", sum.Warnings)
+	}
 	_, m := readTar(t, out)
 	if got, want := m["etc/passwd"].body, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\npostgres:x:999:999:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash\ncircleci:x:1000:1000::/home/circleci:/bin/bash\n"; got != want {
 		t.Errorf("passwd:\n%s\nwant:\n%s", got, want)
@@ -465,46 +496,88 @@ func TestUsersAndDirs(t *testing.T) {
 		t.Errorf("group:\n%s\nwant:\n%s", got, want)
 	}
 	day := "19509" // 2023-06-01
-	if got := m["etc/shadow"].body; !strings.Contains(got, "postgres:*:"+day+":0:99999:7:::\n") || !strings.HasPrefix(got, "root:*:") {
-		t.Errorf("shadow:\n%s", got)
+	if got, want := m["etc/shadow"].body, "root:*:"+day+":0:99999:7:::\ndaemon:*:"+day+":0:99999:7:::\npostgres:!:"+day+"::::::\ncircleci:!:"+day+":0:99999:7:::\n"; got != want {
+		t.Errorf("shadow:\n%s\nwant:\n%s", got, want)
 	}
 	if h := m["etc/shadow"].hdr; h.Mode != 0o640 || h.Gid != 42 || h.Gname != "shadow" {
 		t.Errorf("shadow mode %o gid %d %s", h.Mode, h.Gid, h.Gname)
 	}
-	if got := m["etc/gshadow"].body; !strings.Contains(got, "sudo:*::circleci\n") {
+	if got := m["etc/gshadow"].body; !strings.Contains(got, "sudo:*::circleci\n") || !strings.Contains(got, "postgres:!::\n") {
 		t.Errorf("gshadow:\n%s", got)
 	}
-	if h := m["var/run/postgresql"].hdr; h.Typeflag != tar.TypeDir || h.Mode != 0o2777 || h.Uid != 999 || h.Gid != 999 || h.Uname != "postgres" {
-		t.Errorf("var/run/postgresql: %c mode %o %d:%d %s", h.Typeflag, h.Mode, h.Uid, h.Gid, h.Uname)
+	if h := m["run/postgresql"].hdr; h == nil || h.Typeflag != tar.TypeDir || h.Mode != 0o2777 || h.Uid != 999 || h.Gid != 999 || h.Uname != "postgres" {
+		t.Errorf("run/postgresql: %+v", h)
 	}
-	if h := m["home/circleci"].hdr; h.Uid != 1000 || h.Typeflag != tar.TypeDir {
+	if h := m["var/run"].hdr; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/run" {
+		t.Errorf("var/run: %+v", h)
+	}
+	if h := m["home/circleci"].hdr; h == nil || h.Uid != 1000 || h.Typeflag != tar.TypeDir {
 		t.Errorf("home/circleci: %+v", h)
+	}
+	// Day 0 is no date: the shadow tools leave the field empty.
+	out, _ = writeLayer(t, inputs(t, accountDebs()...), Options{Config: Config{MergedUsr: true, Effects: fx}, SourceDateEpoch: -1})
+	if _, m = readTar(t, out); !strings.HasPrefix(m["etc/shadow"].body, "root:*::0:99999:7:::\n") {
+		t.Errorf("shadow at epoch 0:\n%s", m["etc/shadow"].body)
 	}
 	// Unknown owner is an error.
 	var buf bytes.Buffer
-	_, err := Write(&buf, inputs(t, bp), Options{Config: Config{Effects: Effects{Dirs: []Dir{{Path: "/x", Mode: 0o755, Owner: "nobody-here"}}}}, TempDir: t.TempDir()})
+	_, err := Write(&buf, inputs(t, accountDebs()...), Options{Config: Config{Effects: Effects{Dirs: []Dir{{Path: "/x", Mode: 0o755, Owner: "nobody-here"}}}}, TempDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "nobody-here") {
 		t.Errorf("unknown owner err = %v", err)
 	}
 }
 
+// testCertPEM is a self-signed certificate for subject cn (deterministic: ed25519).
+func testCertPEM(t *testing.T, cn string, seed byte) string {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(append(make([]byte, 31), seed))
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(seed)), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Unix(0, 0).UTC(), NotAfter: time.Unix(1<<31, 0).UTC()}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestCACertificates: ca-certificates' postinst writes the configuration and runs
+// update-ca-certificates: bundle, PEM links and OpenSSL hash links.
 func TestCACertificates(t *testing.T) {
+	a, b := testCertPEM(t, "A Root", 1), testCertPEM(t, "B Root", 2)
 	ca := debtest.Deb{Package: "ca-certificates", Version: "20230311", Architecture: "all",
 		Files: []debtest.File{
-			{Path: "usr/share/ca-certificates/mozilla/B_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"},
-			{Path: "usr/share/ca-certificates/mozilla/A_Root.crt", Body: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----"},
-		}}
-	out, _ := writeLayer(t, inputs(t, ca), Options{Config: Config{Effects: Effects{CACertificates: true}}})
+			{Path: "usr/share/ca-certificates/mozilla/B_Root.crt", Body: b},
+			{Path: "usr/share/ca-certificates/mozilla/A_Root.crt", Body: strings.TrimSuffix(a, "\n")},
+			{Path: "etc/ssl/certs/", Dir: true}, {Path: "tmp/", Dir: true},
+		},
+		Scripts: map[string]string{"postinst": `set -e
+if [ ! -e /etc/ca-certificates.conf ]; then
+	(cd /usr/share/ca-certificates && find . -type f -name '*.crt' | sed -e 's/^\.\///' | sort) > /etc/ca-certificates.conf
+fi
+update-ca-certificates --hooksdir ""
+`}}
+	out, sum := writeLayer(t, inputs(t, ca), Options{Config: Config{Effects: Effects{CACertificates: true}}})
+	if len(sum.Warnings) > 0 {
+		t.Errorf("warnings %q", sum.Warnings)
+	}
 	_, m := readTar(t, out)
-	want := "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n"
-	if got := m["etc/ssl/certs/ca-certificates.crt"].body; got != want {
+	if got := m["etc/ssl/certs/ca-certificates.crt"].body; got != a+b {
 		t.Errorf("bundle:\n%s", got)
 	}
 	if got := m["etc/ssl/certs/A_Root.pem"].hdr.Linkname; got != "/usr/share/ca-certificates/mozilla/A_Root.crt" {
 		t.Errorf("A_Root.pem -> %q", got)
 	}
-	if got := m["etc/ca-certificates.conf"].body; !strings.HasSuffix(got, "mozilla/A_Root.crt\nmozilla/B_Root.crt\n") {
+	if got := m["etc/ca-certificates.conf"].body; got != "mozilla/A_Root.crt\nmozilla/B_Root.crt\n" {
 		t.Errorf("ca-certificates.conf:\n%s", got)
+	}
+	hashLinks := 0
+	for p, e := range m {
+		if strings.HasPrefix(p, "etc/ssl/certs/") && strings.HasSuffix(p, ".0") && e.hdr.Typeflag == tar.TypeSymlink {
+			hashLinks++
+		}
+	}
+	if hashLinks != 2 {
+		t.Errorf("%d hash links, want 2", hashLinks)
 	}
 }
 
@@ -593,8 +666,8 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 		"usr/bin/pg_config.libpq-dev":      "#!/usr/bin/perl\nreal\n",
 		"usr/bin/never-a":                  "a",
 		"usr/bin/never-b":                  "b",
-		"usr/bin/other.real":               "other",
-		"var/lib/dpkg/diversions":          "/usr/bin/other\n/usr/bin/other.real\nother\n/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n/usr/share/doc/tool\n/usr/share/doc/tool.distrib\n:\n",
+		"usr/bin/other":                    "other", // the else branch does not run on a first installation
+		"var/lib/dpkg/diversions":          "/usr/share/doc/tool\n/usr/share/doc/tool.distrib\n:\n/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n",
 		"var/lib/dpkg/info/libpq-dev.list": "/.\n/usr\n/usr/bin\n/usr/bin/pg_config\n/usr/bin/pg_config2\n/usr/bin/never-a\n/usr/bin/never-b\n/usr/bin/other\n/usr/share\n/usr/share/doc\n/usr/share/doc/tool\n",
 	}
 	for p, body := range want {
@@ -602,7 +675,7 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 			t.Errorf("%s = %q, want %q", p, e.body, body)
 		}
 	}
-	for _, p := range []string{"usr/bin/never", "usr/bin/other", "usr/share/doc/tool"} {
+	for _, p := range []string{"usr/bin/never", "usr/bin/other.real", "usr/share/doc/tool"} {
 		if _, ok := m[p]; ok {
 			t.Errorf("%s should not exist", p)
 		}
@@ -615,7 +688,8 @@ dpkg-divert --add --divert "$X.real" /usr/bin/varcall
 	if h := m["usr/share/doc/tool.distrib"].hdr; h.Typeflag != tar.TypeSymlink || h.Linkname != "../../bin/pg_config" {
 		t.Errorf("tool.distrib: %+v", h)
 	}
-	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "varcall") || !strings.Contains(sum.Warnings[0], "statically") {
+	// dpkg-divert refuses the relative target "$X.real" (X is unset): the preinst fails.
+	if len(sum.Warnings) != 1 || sum.Warnings[0] != "postgresql-common: preinst install: exit status 2" {
 		t.Errorf("warnings = %q", sum.Warnings)
 	}
 
@@ -759,5 +833,46 @@ func TestInstalled(t *testing.T) {
 	_, err := Write(&buf, inputs(t, tool), Options{TempDir: t.TempDir(), Installed: inputs(t, tool)})
 	if err == nil || !strings.Contains(err.Error(), "given twice") || !strings.Contains(err.Error(), "installed") {
 		t.Errorf("installed and new: err = %v", err)
+	}
+}
+
+// TestScripts: in a layer above installed packages, the installed packages' scripts run
+// again (reading their files from the .deb), a statoverride on a lower directory writes it
+// into this layer, the triggers database and statoverride file are written, and commands
+// the emulation does not know are summarised per package and script.
+func TestScripts(t *testing.T) {
+	base := debtest.Deb{Package: "base", Version: "1", Architecture: "amd64",
+		Files: []debtest.File{{Path: "usr/share/base/profile", Body: "PATH=/bin\n"}, {Path: "etc/", Dir: true}, {Path: "etc/ssl/private/", Dir: true, Mode: 0o700}},
+		Scripts: map[string]string{
+			"postinst": "set -e\n[ -f /etc/profile ] || cp -p /usr/share/base/profile /etc/profile\n",
+			"triggers": "interest-noawait /usr/share/doc/app\ninterest mytrigger\n"}}
+	app := debtest.Deb{Package: "app", Version: "2", Architecture: "amd64", Depends: "base",
+		Files:   []debtest.File{{Path: "usr/share/doc/app/README", Body: "x"}, {Path: "usr/bin/tool", Body: "\x7fELF", Mode: 0o755}},
+		Scripts: map[string]string{"postinst": "set -e\ndpkg-statoverride --update --add root root 0710 /etc/ssl/private\ntool --setup\n"}}
+	fx := Config{MergedUsr: true}
+	up, sum := writeLayer(t, inputs(t, app), Options{Config: fx, Installed: inputs(t, base)})
+	_, m := readTar(t, up)
+	if got := m["etc/profile"].body; got != "PATH=/bin\n" {
+		t.Errorf("etc/profile = %q (the installed package's postinst reads its own file)", got)
+	}
+	if h := m["etc/ssl/private"].hdr; h == nil || h.Mode != 0o710 {
+		t.Errorf("etc/ssl/private: %+v", h)
+	}
+	for p, want := range map[string]string{
+		"var/lib/dpkg/statoverride":       "root root 710 /etc/ssl/private\n",
+		"var/lib/dpkg/triggers/File":      "/usr/share/doc/app base/noawait\n",
+		"var/lib/dpkg/triggers/mytrigger": "base\n",
+		"var/lib/dpkg/triggers/Unincorp":  "",
+	} {
+		if e, ok := m[p]; !ok || e.body != want {
+			t.Errorf("%s = %q, want %q", p, e.body, want)
+		}
+	}
+	if !slices.Contains(sum.Warnings, "maintainer-script commands not reproduced: app: postinst: tool") ||
+		!reflect.DeepEqual(sum.Scripts.Unknown, []maintscript.Unknown{{Package: "app", Script: "postinst", Command: "tool"}}) {
+		t.Errorf("warnings %q, unknown %+v", sum.Warnings, sum.Scripts.Unknown)
+	}
+	if _, ok := m["usr/share/base/profile"]; ok {
+		t.Error("a file of an installed package written again")
 	}
 }

@@ -2,68 +2,176 @@ package maintscript
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
 
-// Install is one `update-alternatives --install LINK NAME PATH PRIORITY` with the
-// `--slave LINK NAME PATH` options that follow it in the same call.
-type Install struct {
-	Link, Name, Path string
-	Priority         int
-	Slaves           []Slave
+// update-alternatives, as dpkg's utils/update-alternatives.c does it: the link group's state
+// is var/lib/dpkg/alternatives/NAME (read, changed, written back with slaves and choices
+// sorted by name); in auto mode the highest priority wins (the current choice on a tie), and
+// the links LINK -> /etc/alternatives/NAME -> PATH are made for the master and for every
+// slave whose file exists.
+
+const (
+	altAdminDir = "/var/lib/dpkg/alternatives"
+	altDir      = "/etc/alternatives"
+)
+
+type altSlave struct{ name, link string }
+
+type altChoice struct {
+	path     string
+	priority int
+	slaves   map[string]string // slave name -> path
 }
 
-// Slave is one --slave link of an Install.
-type Slave struct{ Link, Name, Path string }
-
-// Alternatives returns the update-alternatives --install calls of the postinst script of
-// package pkg, in script order. Commented-out options are ignored; an incomplete call or one
-// whose arguments hold a shell expansion is a warning.
-func Alternatives(script, pkg string) (installs []Install, warnings []string) {
-	for _, line := range logicalLines(script) {
-		for _, c := range commandCalls(line, "update-alternatives") {
-			in, w := installs1(c.args, pkg, line)
-			installs, warnings = append(installs, in...), append(warnings, w...)
-		}
-	}
-	return installs, warnings
+type altGroup struct {
+	name, link string
+	manual     bool
+	slaves     []altSlave
+	choices    []altChoice
 }
 
-// installs1 reads the --install and --slave options of one call; line is the logical line,
-// for messages.
-func installs1(args []string, pkg, line string) (out []Install, warnings []string) {
-	cur := -1 // the Install that --slave options belong to
-	for k := 0; k < len(args); k++ {
-		switch args[k] {
-		case "--install":
-			if k+4 >= len(args) {
-				return out, append(warnings, fmt.Sprintf("%s: postinst: incomplete update-alternatives --install: %q", pkg, strings.TrimSpace(line)))
+// loadAlt reads the link group's admin file (nil when there is none).
+func (s *System) loadAlt(name string) *altGroup {
+	b, err := s.fs.read("/", altAdminDir+"/"+name)
+	if err != nil {
+		return nil
+	}
+	ls := strings.Split(string(b), "\n")
+	if len(ls) < 3 {
+		return nil
+	}
+	g := &altGroup{name: name, manual: ls[0] == "manual", link: ls[1]}
+	i := 2
+	for ; i+1 < len(ls) && ls[i] != ""; i += 2 {
+		g.slaves = append(g.slaves, altSlave{ls[i], ls[i+1]})
+	}
+	for i++; i+1 < len(ls) && ls[i] != ""; {
+		c := altChoice{path: ls[i], slaves: map[string]string{}}
+		c.priority, _ = strconv.Atoi(ls[i+1])
+		i += 2
+		for _, sl := range g.slaves {
+			if i < len(ls) && ls[i] != "" {
+				c.slaves[sl.name] = ls[i]
 			}
-			link, name, p, prio := args[k+1], args[k+2], args[k+3], args[k+4]
-			k += 4
-			pr, err := strconv.Atoi(prio)
-			if strings.ContainsAny(link+name+p+prio, "$`") || err != nil {
-				warnings = append(warnings, fmt.Sprintf("%s: postinst: cannot interpret update-alternatives --install %s %s %s %s statically; skipped", pkg, link, name, p, prio))
-				cur = -1
-				continue
+			i++
+		}
+		g.choices = append(g.choices, c)
+	}
+	return g
+}
+
+// adminFile renders the admin file, dropping slaves no choice has.
+func (g *altGroup) adminFile() []byte {
+	var slaves []altSlave
+	for _, sl := range g.slaves {
+		for _, c := range g.choices {
+			if c.slaves[sl.name] != "" {
+				slaves = append(slaves, sl)
+				break
 			}
-			out = append(out, Install{Link: link, Name: name, Path: p, Priority: pr})
-			cur = len(out) - 1
-		case "--slave":
-			if k+3 >= len(args) || cur < 0 {
-				return out, warnings
-			}
-			link, name, p := args[k+1], args[k+2], args[k+3]
-			k += 3
-			if strings.ContainsAny(link+name+p, "$`") {
-				warnings = append(warnings, fmt.Sprintf("%s: postinst: cannot interpret update-alternatives --slave %s %s %s statically; skipped", pkg, link, name, p))
-				continue
-			}
-			out[cur].Slaves = append(out[cur].Slaves, Slave{Link: link, Name: name, Path: p})
-		case "--altdir", "--admindir", "--log":
-			k++
 		}
 	}
-	return out, warnings
+	sort.Slice(slaves, func(i, j int) bool { return slaves[i].name < slaves[j].name })
+	g.slaves = slaves
+	sort.Slice(g.choices, func(i, j int) bool { return g.choices[i].path < g.choices[j].path })
+	var b strings.Builder
+	b.WriteString(map[bool]string{false: "auto", true: "manual"}[g.manual] + "\n" + g.link + "\n")
+	for _, sl := range g.slaves {
+		b.WriteString(sl.name + "\n" + sl.link + "\n")
+	}
+	b.WriteString("\n")
+	for _, c := range g.choices {
+		fmt.Fprintf(&b, "%s\n%d\n", c.path, c.priority)
+		for _, sl := range g.slaves {
+			b.WriteString(c.slaves[sl.name] + "\n")
+		}
+	}
+	b.WriteString("\n")
+	return []byte(b.String())
+}
+
+// current is the choice /etc/alternatives/NAME points to.
+func (s *System) altCurrent(name string) string {
+	_, n, err := s.fs.stat("/", altDir+"/"+name, false)
+	if err != nil || n.Kind != KindSymlink {
+		return ""
+	}
+	return n.Link
+}
+
+// lexists reports whether something is at p, a dangling symlink too (update-alternatives
+// checks choices with lstat).
+func (s *System) lexists(p string) bool {
+	_, _, err := s.fs.stat("/", p, false)
+	return err == nil
+}
+
+// best is the choice auto mode selects.
+func (g *altGroup) best(current string) *altChoice {
+	var best *altChoice
+	for i := range g.choices {
+		if g.choices[i].path == current {
+			best = &g.choices[i]
+		}
+	}
+	for i := range g.choices {
+		if best == nil || g.choices[i].priority > best.priority {
+			best = &g.choices[i]
+		}
+	}
+	return best
+}
+
+// install makes the links of choice c.
+func (s *System) altLink(g *altGroup, c *altChoice) error {
+	if err := s.fs.mkdirAll("/", altDir, 0o755); err != nil {
+		return err
+	}
+	link := func(name, link, path string) error {
+		if _, err := s.fs.put("/", altDir+"/"+name, Node{Kind: KindSymlink, Mode: 0o777, Link: path}, nil, true); err != nil {
+			return err
+		}
+		_, err := s.fs.put("/", link, Node{Kind: KindSymlink, Mode: 0o777, Link: altDir + "/" + name}, nil, true)
+		return err
+	}
+	if err := link(g.name, g.link, c.path); err != nil {
+		return err
+	}
+	for _, sl := range g.slaves {
+		p := c.slaves[sl.name]
+		if p != "" && s.lexists(p) {
+			if err := link(sl.name, sl.link, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if p != "" {
+			s.logf("update-alternatives: warning: skip creation of %s because associated file %s (of link group %s) does not exist\n", sl.link, p, g.name)
+		}
+		if _, n, err := s.fs.stat("/", sl.link, false); err == nil && n.Kind == KindSymlink {
+			s.fs.remove("/", sl.link)
+		}
+		s.fs.remove("/", altDir+"/"+sl.name)
+	}
+	return nil
+}
+
+// save writes the admin file and makes the links of the selected choice ("" for none).
+func (s *System) altSave(g *altGroup, selected string) error {
+	data := g.adminFile()
+	if err := s.fs.mkdirAll("/", altAdminDir, 0o755); err != nil {
+		return err
+	}
+	if err := s.fs.write("/", altAdminDir+"/"+g.name, data, 0o644, false); err != nil {
+		return err
+	}
+	for i := range g.choices {
+		if g.choices[i].path == selected {
+			return s.altLink(g, &g.choices[i])
+		}
+	}
+	return nil
 }
