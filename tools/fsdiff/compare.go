@@ -27,7 +27,9 @@ type Rule struct {
 }
 
 // Normalizer rewrites the content of the files it matches before their second hash
-// (Entry.NormSHA256), to ignore one named part of it, such as a date.
+// (Entry.NormSHA256), to ignore one named part of it, such as a date. Every normalizer that
+// matches a path is applied, in order; a difference one of them explains alone is allowed
+// under its category, one that needs several under the first one's, with all their reasons.
 type Normalizer struct {
 	// Path is a pattern, as in Rule.
 	Path     string
@@ -83,12 +85,8 @@ func Compare(want, got Tree, p Policy) *Report {
 // explain sets d's category and reason from the first normalizer or rule that explains it.
 func (p Policy) explain(d *Diff) bool {
 	if len(d.Aspects) == 1 && d.Aspects[0] == Content && d.Want.NormSHA256 != "" && d.Want.NormSHA256 == d.Got.NormSHA256 {
-		for _, n := range p.Normalizers {
-			if Match(n.Path, d.Path) {
-				d.Category, d.Reason = n.Category, n.Reason
-				return true
-			}
-		}
+		p.explainNormalized(d)
+		return true
 	}
 	for _, rule := range p.Rules {
 		if rule.explains(*d) {
@@ -97,6 +95,29 @@ func (p Policy) explain(d *Diff) bool {
 		}
 	}
 	return false
+}
+
+// explainNormalized names the normalizers that explain a content difference: the first that
+// does alone, else all of them.
+func (p Policy) explainNormalized(d *Diff) {
+	var matching []Normalizer
+	for _, n := range p.Normalizers {
+		if Match(n.Path, d.Path) {
+			matching = append(matching, n)
+		}
+	}
+	w, g := d.Want.NormSHA256s, d.Got.NormSHA256s
+	for i, n := range matching {
+		if len(matching) == 1 || i < len(w) && i < len(g) && w[i] == g[i] {
+			d.Category, d.Reason = n.Category, n.Reason
+			return
+		}
+	}
+	var reasons []string
+	for _, n := range matching {
+		reasons = append(reasons, n.Reason)
+	}
+	d.Category, d.Reason = matching[0].Category, strings.Join(reasons, "; ")
 }
 
 func (rule Rule) explains(d Diff) bool {

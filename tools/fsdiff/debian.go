@@ -29,9 +29,12 @@ const (
 	// InstallMethod: traces of how the oracle was installed (debootstrap, then apt-get on
 	// .deb files) rather than of what the packages' scripts do.
 	InstallMethod Category = "install method"
-	// ImagePolicy: deliberate choices of the image definitions (images/defs.bzl) that differ
-	// from a default Debian installation.
+	// ImagePolicy: deliberate choices of the image definitions (images/defs.bzl) and of the
+	// layer writer that differ from a default Debian installation.
 	ImagePolicy Category = "image policy"
+	// Limitations: what the layer writer does differently from dpkg for want of a change
+	// elsewhere in the repository; each says which.
+	Limitations Category = "known limitations"
 )
 
 // Debian is the allow-list for a Debian image compared with its oracle. Each rule names the
@@ -44,6 +47,10 @@ func Debian() Policy {
 			// update-passwd write the day they ran. 0 is not a date (it forces a password
 			// change) and empty disables aging, so only positive days are ignored.
 			{Path: "etc/shadow", Category: Timestamps, Reason: "etc/shadow: day of the last password change", Apply: blankShadowDate},
+			// dpkg copies a control field's first line with its trailing blanks (bookworm's
+			// libgdbm6 and libgdbm-compat4 end their Description with a space); tools/deb822
+			// trims them when it parses the control file and tools/debfile keeps no raw copy.
+			{Path: "var/lib/dpkg/status", Category: Limitations, Reason: "dpkg status: trailing blanks of control field values (tools/deb822 trims them when parsing)", Apply: trimTrailingBlanks},
 			// debootstrap installs the base system from the archive's Packages index, whose
 			// override Priority dpkg records; a package installed from its .deb records the
 			// Priority of its control file.
@@ -127,7 +134,7 @@ func machineRules() []Rule {
 func policyRules() []Rule {
 	missing := []Aspect{Missing}
 	const cluster = "the images ship no database cluster (tests run initdb); postgresql-NN's postinst creates main, whose pg_control holds a random system identifier"
-	return []Rule{
+	return append([]Rule{
 		{Path: "etc/postgresql/[0-9]*", Aspects: missing, Category: ImagePolicy, Reason: cluster},
 		{Path: "etc/postgresql/[0-9]*/**", Aspects: missing, Category: ImagePolicy, Reason: cluster},
 		{Path: "var/lib/postgresql/[0-9]*", Aspects: missing, Category: ImagePolicy, Reason: cluster},
@@ -138,7 +145,23 @@ func policyRules() []Rule {
 		// images/defs.bzl makes the socket directory world-writable (2777, postgresql-common
 		// makes 2775), so that tests running as any user can start servers.
 		{Path: "run/postgresql", Aspects: []Aspect{Mode}, Category: ImagePolicy, Reason: "socket directory 2777 for tests running as any user"},
+	}, serviceRules()...)
+}
+
+// serviceRules allow what deb-systemd-helper enable and update-rc.d defaults make: the layer
+// writer treats both as having no effect (tools/maintscript).
+func serviceRules() []Rule {
+	missing := []Aspect{Missing}
+	const services = "no init system runs in CI containers; services are never started"
+	var rules []Rule
+	for _, p := range []string{
+		"etc/rc[0-6S].d/[SK][0-9][0-9]*",
+		"etc/systemd/system/*.wants", "etc/systemd/system/*.wants/*",
+		"var/lib/systemd/deb-systemd-helper-enabled", "var/lib/systemd/deb-systemd-helper-enabled/**",
+	} {
+		rules = append(rules, Rule{Path: p, Aspects: missing, Category: ImagePolicy, Reason: services})
 	}
+	return rules
 }
 
 // blankShadowDate empties field 3 (the day of the last password change) of every shadow(5)
@@ -168,4 +191,13 @@ func dropPriority(b []byte) []byte {
 		}
 	}
 	return bytes.Join(out, nil)
+}
+
+// trimTrailingBlanks removes the blanks at the end of every line.
+func trimTrailingBlanks(b []byte) []byte {
+	lines := bytes.Split(b, []byte("\n"))
+	for i, l := range lines {
+		lines[i] = bytes.TrimRight(l, " \t")
+	}
+	return bytes.Join(lines, []byte("\n"))
 }

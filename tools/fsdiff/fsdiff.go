@@ -51,9 +51,12 @@ type Entry struct {
 	// Size and SHA256 (hex) describe a regular file's content.
 	Size   int64
 	SHA256 string
-	// NormSHA256 is the sha256 of the content after the first of ReadOptions.Normalizers
-	// that applies to Path ("" when none applies).
+	// NormSHA256 is the sha256 of the content after the ReadOptions.Normalizers that apply
+	// to Path ("" when none applies).
 	NormSHA256 string
+	// NormSHA256s are, when several normalizers apply, the sha256 after each of them alone,
+	// in order.
+	NormSHA256s []string
 	// Body is the content, kept only when ReadOptions.Keep asks for it.
 	Body []byte
 }

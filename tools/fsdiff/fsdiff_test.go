@@ -171,6 +171,34 @@ func TestNormalizer(t *testing.T) {
 	if len(r.Unexplained) != 1 {
 		t.Errorf("status without its final empty line must stay unexplained: allowed %v", r.Allowed)
 	}
+	// A trailing blank that dpkg keeps: a known limitation; with another Priority too, both
+	// normalizers are needed and named.
+	blank := read("var/lib/dpkg/status", "Package: debconf\nPriority: required\nDescription: x \n\n")
+	r = Compare(tree(blank), tree(read("var/lib/dpkg/status", "Package: debconf\nPriority: required\nDescription: x\n\n")), p)
+	if len(r.Allowed[Limitations]) != 1 {
+		t.Errorf("trailing blank: allowed %v, unexplained %v", r.Allowed, r.Unexplained)
+	}
+	r = Compare(tree(blank), tree(read("var/lib/dpkg/status", "Package: debconf\nPriority: important\nDescription: x\n\n")), p)
+	if d := r.Allowed[Limitations]; len(d) != 1 || !strings.Contains(d[0].Reason, "trailing blanks") || !strings.Contains(d[0].Reason, "Priority") {
+		t.Errorf("both: allowed %v, unexplained %v", r.Allowed, r.Unexplained)
+	}
+}
+
+// TestServices: what deb-systemd-helper and update-rc.d make may be missing, nothing else
+// about those paths may differ.
+func TestServices(t *testing.T) {
+	p := Debian()
+	want := tree(
+		&Entry{Path: "etc/rc2.d/S01postgresql", Kind: Symlink, Mode: 0o777, Link: "../init.d/postgresql"},
+		&Entry{Path: "etc/systemd/system/timers.target.wants", Kind: Dir, Mode: 0o755},
+		&Entry{Path: "etc/systemd/system/timers.target.wants/fstrim.timer", Kind: Symlink, Mode: 0o777, Link: "/lib/systemd/system/fstrim.timer"},
+		&Entry{Path: "var/lib/systemd/deb-systemd-helper-enabled/fstrim.timer.dsh-also", Kind: File, Mode: 0o644, SHA256: "a"},
+		&Entry{Path: "etc/init.d/postgresql", Kind: File, Mode: 0o755, SHA256: "b"},
+	)
+	r := Compare(want, tree(&Entry{Path: "etc/init.d/postgresql", Kind: File, Mode: 0o644, SHA256: "b"}), p)
+	if len(r.Allowed[ImagePolicy]) != 4 || len(r.Unexplained) != 1 || r.Unexplained[0].Path != "etc/init.d/postgresql" {
+		t.Errorf("allowed %v, unexplained %v", r.Allowed, r.Unexplained)
+	}
 }
 
 // TestDebianPolicyKeepsDefects: the allow-list must not excuse the defects issue #16 names.

@@ -33,16 +33,15 @@ func cleanPath(name string) string {
 
 // fillContent hashes r into e (Size, SHA256, NormSHA256 and, if kept, Body).
 func (o ReadOptions) fillContent(e *Entry, r io.Reader) error {
-	var norm *Normalizer
+	var norms []*Normalizer
 	for i := range o.Normalizers {
 		if Match(o.Normalizers[i].Path, e.Path) {
-			norm = &o.Normalizers[i]
-			break
+			norms = append(norms, &o.Normalizers[i])
 		}
 	}
 	keep := o.Keep != nil && o.Keep(e)
 	h := sha256.New()
-	if norm == nil && !keep {
+	if len(norms) == 0 && !keep {
 		n, err := io.Copy(h, r)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", e.Path, err)
@@ -56,8 +55,16 @@ func (o ReadOptions) fillContent(e *Entry, r io.Reader) error {
 	}
 	h.Write(body)
 	e.Size, e.SHA256 = int64(len(body)), hex.EncodeToString(h.Sum(nil))
-	if norm != nil {
-		sum := sha256.Sum256(norm.Apply(bytes.Clone(body)))
+	if len(norms) > 0 {
+		all := bytes.Clone(body)
+		for _, n := range norms {
+			all = n.Apply(all)
+			if len(norms) > 1 {
+				one := sha256.Sum256(n.Apply(bytes.Clone(body)))
+				e.NormSHA256s = append(e.NormSHA256s, hex.EncodeToString(one[:]))
+			}
+		}
+		sum := sha256.Sum256(all)
 		e.NormSHA256 = hex.EncodeToString(sum[:])
 	}
 	if keep {
@@ -114,7 +121,7 @@ func resolveLinks(t Tree, links map[string]string, o ReadOptions) error {
 		if to == nil || to.Kind != File || links[target] != "" {
 			return fmt.Errorf("tar entry %s: hard link to %s, which is not a regular file", p, target)
 		}
-		e.Size, e.SHA256, e.NormSHA256 = to.Size, to.SHA256, to.NormSHA256
+		e.Size, e.SHA256, e.NormSHA256, e.NormSHA256s = to.Size, to.SHA256, to.NormSHA256, to.NormSHA256s
 		if o.Keep != nil && o.Keep(e) {
 			e.Body = to.Body
 		}
