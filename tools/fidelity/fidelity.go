@@ -33,6 +33,12 @@
 //	                          text files, to this file
 //
 // images/tests/fidelity sets them up from a Bazel build.
+//
+// Two more integration tests use the same variables: TestScriptsReproduced writes the set's
+// layer above its base set and fails on maintainer-script commands the layer writer does
+// not reproduce (tools/maintscript; allowedUnknown accepts some, with the reason) and on
+// scripts that fail; TestLogin loads the image of FIDELITY_LAYOUT into Docker and runs su,
+// runuser and login -f in it.
 package fidelity
 
 import (
