@@ -26,12 +26,10 @@ SSL_CERT_GROUP = {"gid": 998, "name": "ssl-cert"}
 CIRCLECI_USER = {"create_home": True, "gecos": "CI user", "gid": 1000, "group": "circleci", "home": "/home/circleci", "name": "circleci", "shell": "/bin/bash", "uid": 1000}
 POSTGRES_RUN_DIR = {"group": "postgres", "mode": 0o2777, "owner": "postgres", "path": "var/run/postgresql"}
 
-# What postgresql-common's postinst does to directories (besides /var/run/postgresql).
-POSTGRES_DIRS = [
-    POSTGRES_RUN_DIR,
-    {"group": "postgres", "mode": 0o1775, "owner": "root", "path": "var/log/postgresql"},
-    {"group": "postgres", "mode": 0o755, "owner": "postgres", "path": "etc/postgresql"},
-]
+# Directories that differ from what the maintainer scripts make (postgresql-common's postinst
+# makes /var/log/postgresql, /etc/postgresql and /var/run/postgresql, the last one 2775):
+# the socket directory is world-writable, so that tests running as any user can start servers.
+POSTGRES_DIRS = [POSTGRES_RUN_DIR]
 
 # The layers of an image above the base image, slowest-changing first, and the sources
 # (images/sources.json) whose packages each one holds. A locked package from a source that is not
