@@ -108,11 +108,10 @@ func (s *System) finishCerts(c *cmdCtx, bundle []byte, changed int, o opts) int 
 	return 0
 }
 
-var pemNameReplacer = strings.NewReplacer(" ", "_", "(", "=", ")", "=", ",", "_")
-
 // certLink makes the PEM link of a certificate; it reports whether it was new or changed.
 func (s *System) certLink(cert string) bool {
-	pem := path.Join(etcCertsDir, pemNameReplacer.Replace(strings.TrimSuffix(path.Base(cert), ".crt"))+".pem")
+	mangle := strings.NewReplacer(" ", "_", "(", "=", ")", "=", ",", "_")
+	pem := path.Join(etcCertsDir, mangle.Replace(strings.TrimSuffix(path.Base(cert), ".crt"))+".pem")
 	if _, n, err := s.fs.stat("/", pem, false); err == nil && n.Kind == KindSymlink && n.Link == cert && s.fs.exists("/", pem) {
 		return false
 	}

@@ -12,10 +12,13 @@ import (
 // --ingroup says otherwise, and "adduser USER GROUP" adds a member. An account that exists
 // already is left as it is.
 
-var adduserValued = []string{"home", "shell", "ingroup", "gecos", "uid", "gid", "firstuid", "lastuid", "conf", "comment"}
+// adduserValued are the long options of adduser and addgroup that take a value.
+func adduserValued() []string {
+	return []string{"home", "shell", "ingroup", "gecos", "uid", "gid", "firstuid", "lastuid", "conf", "comment"}
+}
 
 func runAddgroup(c *cmdCtx) int {
-	o := parseOpts(c.args, "", adduserValued...)
+	o := parseOpts(c.args, "", adduserValued()...)
 	if len(o.args) == 2 {
 		return c.withAccounts(func(db *accountDB) error { return db.addMember(o.args[1], o.args[0]) })
 	}
@@ -51,7 +54,7 @@ func adduserID(o opts, name string, taken func(int) bool, system bool) (int, err
 }
 
 func runAdduser(c *cmdCtx) int {
-	o := parseOpts(c.args, "", adduserValued...)
+	o := parseOpts(c.args, "", adduserValued()...)
 	if len(o.args) == 2 && !o.has("system") {
 		return c.withAccounts(func(db *accountDB) error { return db.addMember(o.args[1], o.args[0]) })
 	}

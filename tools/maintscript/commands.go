@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -56,8 +57,8 @@ func (c *cmdCtx) input(files []string) ([]byte, error) {
 }
 
 func (c *cmdCtx) readStdin() ([]byte, error) {
-	if c.stdin == nil {
-		return nil, nil
+	if f, ok := c.stdin.(*os.File); c.stdin == nil || ok && f == nil {
+		return nil, nil // a script's standard input is empty
 	}
 	return io.ReadAll(c.stdin)
 }
@@ -293,7 +294,8 @@ func runDate(c *cmdCtx) int {
 	return 0
 }
 
-// runUname describes the machine the image is for.
+// runUname describes the machine the image is for (the kernel of the machine it will run on
+// is not known; scripts only compare it with old minimum versions).
 func runUname(c *cmdCtx) int {
 	out := "Linux"
 	for _, a := range c.args {
@@ -301,7 +303,7 @@ func runUname(c *cmdCtx) int {
 		case "-r":
 			out = "6.1.0"
 		case "-m":
-			out = "x86_64"
+			out = map[string]string{"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}[c.sys().architecture()]
 		}
 	}
 	fmt.Fprintln(c.stdout, out)

@@ -93,6 +93,7 @@ func TestShell(t *testing.T) {
 		{". /lib.sh\nhello", "hello from lib\n"},
 		{"/usr/bin/helper a b", "helper a b\n"},
 		{"uname -s; date", "Linux\nThu Jun  1 00:00:00 UTC 2023\n"},
+		{"cat; echo \"[$(sort)]\"", "[]\n"}, // a script's standard input is empty
 		// no host pid, no random seed
 		{"echo /tmp/x.$$ ${$} $RANDOM", "/tmp/x.4242 4242 " + firstRandom() + "\n"},
 	} {
