@@ -63,17 +63,17 @@ func TestGoldenDigests(t *testing.T) {
 	image("mixed", goldenUpperImage, 1700000000, "base", out("upper_none.tar"), out("upper_zstd.tar.zst"), out("nodb.tar.gz"))
 
 	for file, want := range map[string]string{
-		"base.tar.gz":               "71660955da08e559c3bd90e6d3cdfb69c56805d462ce56d9f8e541c1b1dd7447",
-		"upper.tar.gz":              "6535c432e6c75789d937c4aecd84b3af947d0735933265c56ea713561bc2f5b5",
-		"upper_zstd.tar.zst":        "4309508a6ea2d03c3e05d5d97e363d259da89d94a7c9ee7bfa1bab4c711d7967",
-		"upper_none.tar":            "a9c0a3925dcf4dc28c01804bdc07a14cfea89adf3948ce4f0cd9c4917944d871",
+		"base.tar.gz":               "e1c07194962a3e659c10c58334174ff794d2d3895eaf9b84f6ce055ebd110142",
+		"upper.tar.gz":              "b0f069167e6d19e493dc829a19d3da36ffa04451166721923ea6ab45a874af26",
+		"upper_zstd.tar.zst":        "3609aa5e7f765a50d25c99e0687275834c39bf71a4e04a73d82fa34531a39d3f",
+		"upper_none.tar":            "a5e71770d3bedc81f74e542f3ecac9e1a67eae8654acc162acd50d51d3565619",
 		"nodb.tar.gz":               "ca858d1ec33a196dec3e24d131dbf771b3a8d9822ba1e21dee57129f2fe9113d",
-		"base.tar.gz.diffid":        "sha256:065754ab1207a9e90c1fcd09922d7a09c5992d6c0eda252a86e8c33e3b16e844",
-		"upper.tar.gz.diffid":       "sha256:116a8b166d45920b6f12e4f3a779cd76b03240098835932705e5ece0de0e6cae",
-		"upper_zstd.tar.zst.diffid": "sha256:a9c0a3925dcf4dc28c01804bdc07a14cfea89adf3948ce4f0cd9c4917944d871",
-		"base.digest":               "sha256:067c2b8f1511d3502ba9074bd351a542cb13d774cc3011dee0a41fb400a4fb19",
-		"upper.digest":              "sha256:9afc95e6ad2dc066cefaa104f0dcaef23339416542513acf2e0490fd242f49a9",
-		"mixed.digest":              "sha256:df1b4df972df2bb6ae48c399729f34ca2117298d82e22f56349b0f21361bbff1",
+		"base.tar.gz.diffid":        "sha256:8e949eb20c5e5f005311a5271f0bed7179b7b5e079a8d155dc407f2af37c2264",
+		"upper.tar.gz.diffid":       "sha256:2fd1e82f87c60073c4abfb91ff0bb89cdfca286586f98b85033e5e32c03a1ad1",
+		"upper_zstd.tar.zst.diffid": "sha256:a5e71770d3bedc81f74e542f3ecac9e1a67eae8654acc162acd50d51d3565619",
+		"base.digest":               "sha256:312f017ab7cdbec2489c884655c744c9f582f20df2add1d52476f861b65b06f3",
+		"upper.digest":              "sha256:9a35bc2818c6b03c3ed7b5dd0419944a5414b32bf997bad9c83acfa822392ddc",
+		"mixed.digest":              "sha256:f877ec2e10cb5422194750a815c2add28c1f536d2402a5bd91d1857c143588d0",
 	} {
 		b, err := os.ReadFile(out(file))
 		if err != nil {
