@@ -135,8 +135,8 @@ def deb_layer(
       groups: dicts {name, gid, members}: groups to add to /etc/group (and gshadow).
       dirs: dicts {path, mode, owner, group} created after unpacking; mode is an int, e.g.
         0o2777.
-      diversions: dicts {path, divert_to, package}: dpkg-divert diversions the maintainer
-        scripts make in a way that cannot be read statically.
+      diversions: dicts {path, divert_to, package}: dpkg-divert diversions to apply besides
+        those the maintainer scripts make (those are found by running the scripts).
       alternatives: reproduce the update-alternatives links the postinst scripts register.
       ca_certificates: generate /etc/ssl/certs/ca-certificates.crt as update-ca-certificates
         does.

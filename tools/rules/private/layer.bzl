@@ -34,8 +34,8 @@ deb_layer = rule(
 Use the deb_layer macro of //tools/rules:defs.bzl, which writes `config`. Entries are sorted,
 mtimes clamped to the source_date_epoch build setting, /bin, /sbin and /lib* merged into /usr,
 and the dpkg database written, so `dpkg -l` in the image lists exactly these packages. The
-maintainer scripts' effects that matter (users, update-alternatives links, diversions, the CA
-bundle, directories) are reproduced declaratively; no script runs.""",
+maintainer scripts run in imagetool's shell interpreter, every command they call emulated
+(tools/maintscript): no program of the image or the host runs.""",
     attrs = {
         "config": attr.string(mandatory = True, doc = "The layer configuration: JSON of layer.Config (tools/layer/layer.go), as the deb_layer macro encodes it."),
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True, doc = "The packages, e.g. a set from @debs."),
