@@ -254,140 +254,178 @@ func buildControl(d Deb, mt time.Time, md5sums string) ([]byte, error) {
 	return gz(raw.Bytes())
 }
 
-func buildData(d Deb, mt time.Time) (data []byte, ext string, md5sums string, err error) {
-	var raw bytes.Buffer
-	tw := tar.NewWriter(&raw)
-	seen := map[string]bool{}
-	var sums strings.Builder
-	writeDir := func(name string) error {
-		seen[name] = true
-		return tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, ModTime: mt, Uname: "root", Gname: "root", Typeflag: tar.TypeDir, Format: tar.FormatGNU})
+// dataTar writes the entries of data.tar and collects the md5sums lines of
+// its regular files.
+type dataTar struct {
+	tw   *tar.Writer
+	mt   time.Time
+	seen map[string]bool // member names written so far
+	sums strings.Builder
+}
+
+func (w *dataTar) writeDir(name string) error {
+	w.seen[name] = true
+	return w.tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, ModTime: w.mt, Uname: "root", Gname: "root", Typeflag: tar.TypeDir, Format: tar.FormatGNU})
+}
+
+// ensureParents writes the missing parent directories of member p,
+// outermost first.
+func (w *dataTar) ensureParents(p string) error {
+	if p == "./" {
+		return nil
 	}
-	var ensureParents func(p string) error
-	ensureParents = func(p string) error {
-		if p == "./" {
-			return nil
+	parent := path.Dir(strings.TrimPrefix(strings.TrimSuffix(p, "/"), "./"))
+	pn := "./"
+	if parent != "." {
+		pn = "./" + parent + "/"
+	}
+	if w.seen[pn] {
+		return nil
+	}
+	if err := w.ensureParents(pn); err != nil {
+		return err
+	}
+	return w.writeDir(pn)
+}
+
+// memberName returns the tar member name of f.
+func memberName(f File) string {
+	if f.RawName != "" {
+		return f.RawName
+	}
+	name := normPath(f.Path)
+	if f.Dir && name != "./" {
+		name += "/"
+	}
+	return name
+}
+
+// fileHeader returns the tar header of f written as member name, with the
+// defaults for owner, mtime and mode filled in.
+func fileHeader(f File, name string, mt time.Time) *tar.Header {
+	h := &tar.Header{Name: name, Mode: f.Mode, Uid: f.Uid, Gid: f.Gid, Uname: f.Uname, Gname: f.Gname, ModTime: f.ModTime, Format: tar.FormatGNU}
+	if h.ModTime.IsZero() {
+		h.ModTime = mt
+	}
+	if h.Uname == "" {
+		h.Uname = "root"
+	}
+	if h.Gname == "" {
+		h.Gname = "root"
+	}
+	defMode := int64(0o644)
+	switch {
+	case f.Dir:
+		h.Typeflag = tar.TypeDir
+		defMode = 0o755
+	case f.Link != "":
+		h.Typeflag = tar.TypeSymlink
+		h.Linkname = f.Link
+		defMode = 0o777
+	case f.Hardlink != "":
+		h.Typeflag = tar.TypeLink
+		h.Linkname = normPath(f.Hardlink)
+		if f.RawName != "" {
+			h.Linkname = f.Hardlink
 		}
-		parent := path.Dir(strings.TrimPrefix(strings.TrimSuffix(p, "/"), "./"))
-		pn := "./"
-		if parent != "." {
-			pn = "./" + parent + "/"
+	default:
+		h.Typeflag = tar.TypeReg
+		h.Size = int64(len(f.Body))
+	}
+	if h.Mode == 0 {
+		h.Mode = defMode
+	}
+	return h
+}
+
+// add writes f (after its missing parent directories, unless f.RawName is
+// set) and records its md5sum if it is a regular file.
+func (w *dataTar) add(f File) error {
+	name := memberName(f)
+	if w.seen[name] {
+		if f.Dir {
+			return nil // parent already emitted implicitly or explicitly
 		}
-		if seen[pn] {
-			return nil
-		}
-		if err := ensureParents(pn); err != nil {
+		return fmt.Errorf("duplicate path %s", name)
+	}
+	if f.RawName == "" {
+		if err := w.ensureParents(name); err != nil {
 			return err
 		}
-		return writeDir(pn)
 	}
-	if err := writeDir("./"); err != nil {
-		return nil, "", "", err
+	h := fileHeader(f, name, w.mt)
+	if h.Typeflag == tar.TypeReg {
+		sum := md5.Sum([]byte(f.Body))
+		fmt.Fprintf(&w.sums, "%s  %s\n", hex.EncodeToString(sum[:]), strings.TrimPrefix(name, "./"))
 	}
-	for _, f := range d.Files {
-		name := normPath(f.Path)
-		if f.Dir && name != "./" {
-			name += "/"
-		}
-		if f.RawName != "" {
-			name = f.RawName
-		}
-		if seen[name] {
-			if f.Dir {
-				continue // parent already emitted implicitly or explicitly
-			}
-			return nil, "", "", fmt.Errorf("duplicate path %s", name)
-		}
-		if f.RawName == "" {
-			if err := ensureParents(name); err != nil {
-				return nil, "", "", err
-			}
-		}
-		h := &tar.Header{Name: name, Mode: f.Mode, Uid: f.Uid, Gid: f.Gid, Uname: f.Uname, Gname: f.Gname, ModTime: f.ModTime, Format: tar.FormatGNU}
-		if h.ModTime.IsZero() {
-			h.ModTime = mt
-		}
-		if h.Uname == "" {
-			h.Uname = "root"
-		}
-		if h.Gname == "" {
-			h.Gname = "root"
-		}
-		switch {
-		case f.Dir:
-			h.Typeflag = tar.TypeDir
-			if h.Mode == 0 {
-				h.Mode = 0o755
-			}
-		case f.Link != "":
-			h.Typeflag = tar.TypeSymlink
-			h.Linkname = f.Link
-			if h.Mode == 0 {
-				h.Mode = 0o777
-			}
-		case f.Hardlink != "":
-			h.Typeflag = tar.TypeLink
-			h.Linkname = normPath(f.Hardlink)
-			if f.RawName != "" {
-				h.Linkname = f.Hardlink
-			}
-			if h.Mode == 0 {
-				h.Mode = 0o644
-			}
-		default:
-			h.Typeflag = tar.TypeReg
-			h.Size = int64(len(f.Body))
-			if h.Mode == 0 {
-				h.Mode = 0o644
-			}
-			sum := md5.Sum([]byte(f.Body))
-			fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), strings.TrimPrefix(name, "./"))
-		}
-		seen[name] = true
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, "", "", fmt.Errorf("%s: %w", name, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := io.WriteString(tw, f.Body); err != nil {
-				return nil, "", "", err
-			}
+	w.seen[name] = true
+	if err := w.tw.WriteHeader(h); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if h.Typeflag == tar.TypeReg {
+		if _, err := io.WriteString(w.tw, f.Body); err != nil {
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, "", "", err
-	}
-	md5sums = sums.String()
-	if _, ok := d.Scripts["md5sums"]; ok {
-		md5sums = ""
-	}
-	switch d.Compression {
+	return nil
+}
+
+// compressData compresses the data tar raw as named by Deb.Compression and
+// returns it with its file name extension.
+func compressData(raw []byte, compression string) ([]byte, string, error) {
+	switch compression {
 	case "", "xz":
 		var b bytes.Buffer
 		xw, err := xz.NewWriter(&b)
 		if err != nil {
-			return nil, "", "", err
+			return nil, "", err
 		}
-		if _, err := xw.Write(raw.Bytes()); err != nil {
-			return nil, "", "", err
+		if _, err := xw.Write(raw); err != nil {
+			return nil, "", err
 		}
 		if err := xw.Close(); err != nil {
-			return nil, "", "", err
+			return nil, "", err
 		}
-		return b.Bytes(), ".xz", md5sums, nil
+		return b.Bytes(), ".xz", nil
 	case "gz":
-		b, err := gz(raw.Bytes())
-		return b, ".gz", md5sums, err
+		b, err := gz(raw)
+		return b, ".gz", err
 	case "zst":
 		zw, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
 		if err != nil {
+			return nil, "", err
+		}
+		b := zw.EncodeAll(raw, nil)
+		zw.Close()
+		return b, ".zst", nil
+	case "none":
+		return raw, "", nil
+	default:
+		return nil, "", fmt.Errorf("unknown compression %q", compression)
+	}
+}
+
+func buildData(d Deb, mt time.Time) (data []byte, ext string, md5sums string, err error) {
+	var raw bytes.Buffer
+	w := &dataTar{tw: tar.NewWriter(&raw), mt: mt, seen: map[string]bool{}}
+	if err := w.writeDir("./"); err != nil {
+		return nil, "", "", err
+	}
+	for _, f := range d.Files {
+		if err := w.add(f); err != nil {
 			return nil, "", "", err
 		}
-		b := zw.EncodeAll(raw.Bytes(), nil)
-		zw.Close()
-		return b, ".zst", md5sums, nil
-	case "none":
-		return raw.Bytes(), "", md5sums, nil
-	default:
-		return nil, "", "", fmt.Errorf("unknown compression %q", d.Compression)
 	}
+	if err := w.tw.Close(); err != nil {
+		return nil, "", "", err
+	}
+	md5sums = w.sums.String()
+	if _, ok := d.Scripts["md5sums"]; ok {
+		md5sums = ""
+	}
+	data, ext, err = compressData(raw.Bytes(), d.Compression)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return data, ext, md5sums, nil
 }
