@@ -211,119 +211,142 @@ func hexsum(data []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
+// indexSum is one index file's line in the Release MD5Sum and SHA256 lists.
+type indexSum struct {
+	path string // relative to dists/<suite>/
+	size int
+	hash string
+	md5  string
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func (s *Server) build(spec Spec) {
+	s.t.Helper()
+	built := map[string][]byte{} // pool path -> .deb
+	for _, name := range sortedKeys(spec.Suites) {
+		s.buildSuite(name, spec.Suites[name], built)
+	}
+}
+
+// buildSuite writes dists/<name>/: the Packages indices of every
+// component and architecture, then the signed Release. built holds the
+// .debs already written to the pool, by pool path, and gains the new ones.
+func (s *Server) buildSuite(name string, su Suite, built map[string][]byte) {
+	s.t.Helper()
+	archs := su.Architectures
+	if len(archs) == 0 {
+		archs = []string{"amd64"}
+	}
+	comps := sortedKeys(su.Components)
+	compressions := su.Compressions
+	if compressions == nil {
+		compressions = []string{"", ".xz", ".gz"}
+	}
+	var sums []indexSum
+	for _, comp := range comps {
+		for _, arch := range archs {
+			plain := s.packagesIndex(comp, arch, su.Components[comp], built)
+			dir := comp + "/binary-" + arch
+			for _, ext := range compressions {
+				data := compress(s.t, ext, plain)
+				rel := dir + "/Packages" + ext
+				m := md5.Sum(data)
+				sums = append(sums, indexSum{rel, len(data), hexsum(data), hex.EncodeToString(m[:])})
+				e := s.put("dists/"+name+"/"+rel, data)
+				if !su.NoByHash {
+					s.files["dists/"+name+"/"+dir+"/by-hash/SHA256/"+hexsum(data)] = e
+				}
+			}
+		}
+	}
+	s.put("dists/"+name+"/Release", []byte(releaseFile(name, su, archs, comps, sums)))
+	s.sign(name, s.Key, !su.NoInRelease)
+}
+
+// packagesIndex returns the uncompressed Packages index of component comp
+// for arch, listing the debs of that architecture or "all". It builds and
+// serves the pool files not yet in built.
+func (s *Server) packagesIndex(comp, arch string, debs []debtest.Deb, built map[string][]byte) []byte {
 	t := s.t
 	t.Helper()
-	names := make([]string, 0, len(spec.Suites))
-	for n := range spec.Suites {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	built := map[string][]byte{} // pool path -> .deb
-	for _, name := range names {
-		su := spec.Suites[name]
-		archs := su.Architectures
-		if len(archs) == 0 {
-			archs = []string{"amd64"}
+	var paras []deb822.Paragraph
+	for _, d := range debs {
+		if d.Architecture != arch && d.Architecture != "all" {
+			continue
 		}
-		comps := make([]string, 0, len(su.Components))
-		for c := range su.Components {
-			comps = append(comps, c)
-		}
-		sort.Strings(comps)
-		compressions := su.Compressions
-		if compressions == nil {
-			compressions = []string{"", ".xz", ".gz"}
-		}
-		type sum struct {
-			path string
-			size int
-			hash string
-			md5  string
-		}
-		var sums []sum
-		for _, comp := range comps {
-			for _, arch := range archs {
-				var paras []deb822.Paragraph
-				for _, d := range su.Components[comp] {
-					if d.Architecture != arch && d.Architecture != "all" {
-						continue
-					}
-					pp := poolPath(comp, d)
-					deb, ok := built[pp]
-					if !ok {
-						var err error
-						if deb, err = debtest.Build(d); err != nil {
-							t.Fatalf("testrepo: build %s %s: %v", d.Package, d.Version, err)
-						}
-						built[pp] = deb
-						s.Debs[pp] = d
-						s.put(pp, deb)
-					}
-					p, err := deb822.Parse(debtest.Control(d))
-					if err != nil {
-						t.Fatalf("testrepo: control of %s: %v", d.Package, err)
-					}
-					m := md5.Sum(deb)
-					p.Set("Filename", pp)
-					p.Set("Size", strconv.Itoa(len(deb)))
-					p.Set("MD5sum", hex.EncodeToString(m[:]))
-					p.Set("SHA256", hexsum(deb))
-					paras = append(paras, p)
-				}
-				var plain []byte
-				if len(paras) > 0 {
-					var err error
-					if plain, err = deb822.Format(paras...); err != nil {
-						t.Fatalf("testrepo: %v", err)
-					}
-				}
-				dir := comp + "/binary-" + arch
-				for _, ext := range compressions {
-					data := compress(t, ext, plain)
-					rel := dir + "/Packages" + ext
-					m := md5.Sum(data)
-					sums = append(sums, sum{rel, len(data), hexsum(data), hex.EncodeToString(m[:])})
-					e := s.put("dists/"+name+"/"+rel, data)
-					if !su.NoByHash {
-						s.files["dists/"+name+"/"+dir+"/by-hash/SHA256/"+hexsum(data)] = e
-					}
-				}
+		pp := poolPath(comp, d)
+		deb, ok := built[pp]
+		if !ok {
+			var err error
+			if deb, err = debtest.Build(d); err != nil {
+				t.Fatalf("testrepo: build %s %s: %v", d.Package, d.Version, err)
 			}
+			built[pp] = deb
+			s.Debs[pp] = d
+			s.put(pp, deb)
 		}
-		def := func(v, d string) string {
-			if v == "" {
-				return d
-			}
-			return v
+		p, err := deb822.Parse(debtest.Control(d))
+		if err != nil {
+			t.Fatalf("testrepo: control of %s: %v", d.Package, err)
 		}
-		date := su.Date
-		if date.IsZero() {
-			date = defaultDate
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "Origin: %s\nLabel: %s\nSuite: %s\nCodename: %s\n",
-			def(su.Origin, "Test"), def(su.Label, "Test"), def(su.SuiteField, name), def(su.Codename, name))
-		fmt.Fprintf(&b, "Date: %s\n", date.UTC().Format(time.RFC1123))
-		if !su.ValidUntil.IsZero() {
-			fmt.Fprintf(&b, "Valid-Until: %s\n", su.ValidUntil.UTC().Format(time.RFC1123))
-		}
-		if !su.NoByHash {
-			b.WriteString("Acquire-By-Hash: yes\n")
-		}
-		fmt.Fprintf(&b, "Architectures: %s\nComponents: %s\nDescription: testrepo %s\n",
-			strings.Join(archs, " "), def(su.ComponentsField, strings.Join(comps, " ")), name)
-		b.WriteString("MD5Sum:\n")
-		for _, x := range sums {
-			fmt.Fprintf(&b, " %s %8d %s\n", x.md5, x.size, x.path)
-		}
-		b.WriteString("SHA256:\n")
-		for _, x := range sums {
-			fmt.Fprintf(&b, " %s %8d %s\n", x.hash, x.size, x.path)
-		}
-		s.put("dists/"+name+"/Release", []byte(b.String()))
-		s.sign(name, s.Key, !su.NoInRelease)
+		m := md5.Sum(deb)
+		p.Set("Filename", pp)
+		p.Set("Size", strconv.Itoa(len(deb)))
+		p.Set("MD5sum", hex.EncodeToString(m[:]))
+		p.Set("SHA256", hexsum(deb))
+		paras = append(paras, p)
 	}
+	if len(paras) == 0 {
+		return nil
+	}
+	plain, err := deb822.Format(paras...)
+	if err != nil {
+		t.Fatalf("testrepo: %v", err)
+	}
+	return plain
+}
+
+// releaseFile returns the (unsigned) Release file of suite name.
+func releaseFile(name string, su Suite, archs, comps []string, sums []indexSum) string {
+	def := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return v
+	}
+	date := su.Date
+	if date.IsZero() {
+		date = defaultDate
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Origin: %s\nLabel: %s\nSuite: %s\nCodename: %s\n",
+		def(su.Origin, "Test"), def(su.Label, "Test"), def(su.SuiteField, name), def(su.Codename, name))
+	fmt.Fprintf(&b, "Date: %s\n", date.UTC().Format(time.RFC1123))
+	if !su.ValidUntil.IsZero() {
+		fmt.Fprintf(&b, "Valid-Until: %s\n", su.ValidUntil.UTC().Format(time.RFC1123))
+	}
+	if !su.NoByHash {
+		b.WriteString("Acquire-By-Hash: yes\n")
+	}
+	fmt.Fprintf(&b, "Architectures: %s\nComponents: %s\nDescription: testrepo %s\n",
+		strings.Join(archs, " "), def(su.ComponentsField, strings.Join(comps, " ")), name)
+	b.WriteString("MD5Sum:\n")
+	for _, x := range sums {
+		fmt.Fprintf(&b, " %s %8d %s\n", x.md5, x.size, x.path)
+	}
+	b.WriteString("SHA256:\n")
+	for _, x := range sums {
+		fmt.Fprintf(&b, " %s %8d %s\n", x.hash, x.size, x.path)
+	}
+	return b.String()
 }
 
 func compress(t testing.TB, ext string, data []byte) []byte {
