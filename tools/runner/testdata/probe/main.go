@@ -28,15 +28,7 @@ func main() {
 func run(verb string, args []string) error {
 	switch verb {
 	case "exit": // exit N: print a few lines, then exit with N
-		n, err := strconv.Atoi(args[0])
-		if err != nil {
-			return err
-		}
-		for i := 1; i <= 30; i++ {
-			fmt.Printf("line %d\n", i)
-		}
-		fmt.Printf("exiting with %d\n", n)
-		os.Exit(n)
+		return exit(args[0])
 	case "signal": // the probe kills itself with SIGTERM
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		time.Sleep(time.Minute)
@@ -47,27 +39,9 @@ func run(verb string, args []string) error {
 		}
 		time.Sleep(d)
 	case "ls": // ls DIR: the names in DIR, sorted, on one line
-		es, err := os.ReadDir(args[0])
-		if err != nil {
-			return err
-		}
-		var names []string
-		for _, e := range es {
-			names = append(names, e.Name())
-		}
-		fmt.Println(strings.Join(names, " "))
+		return ls(args[0])
 	case "pids": // the processes /proc lists, and the probe's own pid
-		es, err := os.ReadDir("/proc")
-		if err != nil {
-			return err
-		}
-		var pids []string
-		for _, e := range es {
-			if _, err := strconv.Atoi(e.Name()); err == nil {
-				pids = append(pids, e.Name())
-			}
-		}
-		fmt.Printf("pids=%v self=%d\n", pids, os.Getpid())
+		return pids()
 	case "remount": // remount PATH: try to make the mount at PATH read-write
 		if err := syscall.Mount("", args[0], "", syscall.MS_REMOUNT|syscall.MS_BIND, ""); err != nil {
 			return fmt.Errorf("remount %s read-write: %w", args[0], err)
@@ -90,13 +64,7 @@ func run(verb string, args []string) error {
 		}
 		os.Stdout.Write(b)
 	case "write": // write PATH: append a line to PATH
-		f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = f.WriteString("written by probe\n")
-		return err
+		return write(args[0])
 	case "net": // net ADDR: the interfaces, then a TCP connection attempt to ADDR
 		return netProbe(args[0])
 	case "listen": // a TCP listener on 127.0.0.1 and one round trip through it
@@ -105,6 +73,59 @@ func run(verb string, args []string) error {
 		return fmt.Errorf("unknown verb %q", verb)
 	}
 	return nil
+}
+
+// exit prints a few lines, then exits with status arg; it returns only if
+// arg is not a number.
+func exit(arg string) error {
+	n, err := strconv.Atoi(arg)
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= 30; i++ {
+		fmt.Printf("line %d\n", i)
+	}
+	fmt.Printf("exiting with %d\n", n)
+	os.Exit(n)
+	return nil
+}
+
+func ls(dir string) error {
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	fmt.Println(strings.Join(names, " "))
+	return nil
+}
+
+func pids() error {
+	es, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	var pids []string
+	for _, e := range es {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, e.Name())
+		}
+	}
+	fmt.Printf("pids=%v self=%d\n", pids, os.Getpid())
+	return nil
+}
+
+func write(p string) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString("written by probe\n")
+	return err
 }
 
 func id() error {
