@@ -193,25 +193,27 @@ func (s *System) grpconv(db *accountDB) {
 // userID resolves a user name (or number) against the image's etc/passwd; root is 0 also
 // without one.
 func (s *System) userID(name string) (int, bool) {
-	if n, err := strconv.Atoi(name); err == nil {
-		return n, true
-	}
-	if name == "root" {
-		return 0, true
-	}
-	db, err := s.loadAccounts()
-	if err != nil {
+	return s.accountID(name, func(db *accountDB) (int, bool) {
+		if u := db.user(name); u != nil {
+			return u.UID, true
+		}
 		return 0, false
-	}
-	if u := db.user(name); u != nil {
-		return u.UID, true
-	}
-	return 0, false
+	})
 }
 
 // groupID resolves a group name (or number) against the image's etc/group; root is 0 also
 // without one.
 func (s *System) groupID(name string) (int, bool) {
+	return s.accountID(name, func(db *accountDB) (int, bool) {
+		if g := db.group(name); g != nil {
+			return g.GID, true
+		}
+		return 0, false
+	})
+}
+
+// accountID is a number as it is, root as 0, anything else looked up in the account database.
+func (s *System) accountID(name string, lookup func(*accountDB) (int, bool)) (int, bool) {
 	if n, err := strconv.Atoi(name); err == nil {
 		return n, true
 	}
@@ -222,10 +224,7 @@ func (s *System) groupID(name string) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if g := db.group(name); g != nil {
-		return g.GID, true
-	}
-	return 0, false
+	return lookup(db)
 }
 
 // userName returns the name of uid (the number when it has none).
