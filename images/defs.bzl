@@ -342,7 +342,8 @@ def image_tests(
     psql through both, stop. Sets that are not locked give incompatible (skipped) tests.
 
     Args:
-      name: the image target's name (the tests are <name>_structure_test, <name>_postgres_test).
+      name: the prefix of the tests' names (<name>_structure_test, <name>_postgres_test); not
+        the image's own name, which gazelle would see as a second rule of that name.
       package_set: the image's lockfile set.
       pg_major: the Postgres major version the image holds.
       users: the users ci_image added (its argument of the same name).
