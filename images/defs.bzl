@@ -351,7 +351,7 @@ def image_tests(
       dirs: the directories ci_image created.
       env: the environment ci_image set over DEFAULT_ENV.
       locales: locales `locale -a` must list.
-      image: the image target (default ":<name>", for a name that is also the image's).
+      image: the image target; defaults to ":<name>" (only where no ci_image has that name).
     """
     image = image or ":" + name
     locked = package_set in SETS
