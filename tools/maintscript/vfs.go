@@ -45,16 +45,28 @@ func (v *vfs) read(dir, p string) ([]byte, error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	name, err := v.existing(dir, p, false)
+	if err != nil {
+		return nil, err
+	}
+	return readAll(v.fs, name)
+}
+
+// existing resolves p (following symlinks) to an existing directory (wantDir) or
+// non-directory; the caller holds v.mu.
+func (v *vfs) existing(dir, p string, wantDir bool) (string, error) {
 	name, n, ok, err := resolve(v.fs, dir, p, true)
 	switch {
 	case err != nil:
-		return nil, err
+		return "", err
 	case !ok:
-		return nil, fmt.Errorf("%s: %w", p, errNotExist)
-	case n.Kind == KindDir:
-		return nil, fmt.Errorf("%s: %w", p, errIsDir)
+		return "", fmt.Errorf("%s: %w", p, errNotExist)
+	case n.Kind == KindDir && !wantDir:
+		return "", fmt.Errorf("%s: %w", p, errIsDir)
+	case n.Kind != KindDir && wantDir:
+		return "", fmt.Errorf("%s: %w", p, errNotDir)
 	}
-	return readAll(v.fs, name)
+	return name, nil
 }
 
 // write creates or replaces (or, with appendTo, extends) the regular file p denotes. A new
@@ -249,14 +261,9 @@ func (v *vfs) touchTime(name string, t time.Time) {
 func (v *vfs) list(dir, p string) ([]string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	name, n, ok, err := resolve(v.fs, dir, p, true)
-	switch {
-	case err != nil:
+	name, err := v.existing(dir, p, true)
+	if err != nil {
 		return nil, err
-	case !ok:
-		return nil, fmt.Errorf("%s: %w", p, errNotExist)
-	case n.Kind != KindDir:
-		return nil, fmt.Errorf("%s: %w", p, errNotDir)
 	}
 	return v.fs.List(name), nil
 }
